@@ -1,0 +1,15 @@
+"""napflow's SQLAlchemy models, one aggregate per module."""
+
+from models.audit import AuditEvent, SystemChainHead, canonical_json, event_hash
+from models.base import Base, as_utc, isoformat, utcnow
+from models.idempotency import IdempotencyRecord
+from models.plan import GENESIS_HASH, ContentVersion, Plan
+from models.review import DECISIONS, Review, ReviewerAssignment
+from models.user import COUNTRY_ROLES, GLOBAL_ROLES, ROLES, ApiToken, Grant, User, hash_token
+
+__all__ = [
+    "AuditEvent", "SystemChainHead", "canonical_json", "event_hash", "Base", "as_utc",
+    "isoformat", "utcnow", "IdempotencyRecord", "GENESIS_HASH", "ContentVersion", "Plan",
+    "DECISIONS", "Review", "ReviewerAssignment", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
+    "ApiToken", "Grant", "User", "hash_token",
+]

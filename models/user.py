@@ -1,0 +1,85 @@
+"""Users, their grants (role, optional country) and their API tokens (stored hashed)."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, as_utc, utcnow
+
+ROLES = ("drafter", "reviewer", "approver", "submitter", "viewer", "committee", "auditor", "admin")
+# Roles that always need a country, and roles that never take one; the auditor may do either.
+COUNTRY_ROLES = frozenset({"drafter", "reviewer", "approver", "submitter", "viewer"})
+GLOBAL_ROLES = frozenset({"committee", "admin"})
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    grants: Mapped[list["Grant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Grant.id", lazy="selectin"
+    )
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
+    )
+
+    def holds(self, role: str, country: str | None = None) -> bool:
+        """True when the user holds `role` for `country` (a global grant covers every country)."""
+        return any(g.role == role and (g.country is None or g.country == country)
+                   for g in self.grants)
+
+    def countries_for(self, role: str) -> set[str | None]:
+        return {g.country for g in self.grants if g.role == role}
+
+    def grant_strings(self) -> list[str]:
+        return [g.label for g in self.grants]
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("user_id", "role", "country"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(3))
+
+    user: Mapped[User] = relationship(back_populates="grants")
+
+    @property
+    def label(self) -> str:
+        return self.role if self.country is None else f"{self.role}:{self.country}"
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random values, so a fast unsalted hash is enough to make a stolen
+    # table useless while keeping lookups indexable.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @staticmethod
+    def new_secret() -> str:
+        return "nap_" + secrets.token_urlsafe(32)
+
+    def usable(self, now: datetime) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or as_utc(self.expires_at) > now

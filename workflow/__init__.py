@@ -1,0 +1,1 @@
+"""napflow's workflow layer: definitions as data, the engine, guards and the operations."""
