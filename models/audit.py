@@ -5,8 +5,8 @@ import json
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     DDL,
+    JSON,
     ForeignKey,
     Index,
     Integer,

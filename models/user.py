@@ -34,6 +34,10 @@ class User(Base):
         return any(g.role == role and (g.country is None or g.country == country)
                    for g in self.grants)
 
+    def holds_exactly(self, role: str, country: str) -> bool:
+        """`role` for exactly `country`: a global auditor is nobody's drafter."""
+        return any(g.role == role and g.country == country for g in self.grants)
+
     def countries_for(self, role: str) -> set[str | None]:
         return {g.country for g in self.grants if g.role == role}
 

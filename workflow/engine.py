@@ -9,13 +9,13 @@ from typing import Any
 
 from transitions import Machine
 
+from workflow.effects import EFFECTS
 from workflow.errors import GuardFailed, InvalidTransition, UnknownTrigger
 from workflow.guards import PLAN_GUARDS, REQUEST_GUARDS, FiringRequest, PlanFacts
 
 # Roles a definition may name; `assigned_reviewer` is a reviewer assigned to the plan itself.
 KNOWN_ROLES = frozenset({"drafter", "reviewer", "approver", "submitter", "viewer", "committee",
                          "auditor", "admin", "assigned_reviewer"})
-KNOWN_EFFECTS = frozenset({"record_submission", "start_revision"})
 REVIEWER_POLICIES = ("none", "assign", "assign_remove")
 
 
@@ -99,7 +99,7 @@ class Workflow:
                 + [r for r in t.roles if r not in KNOWN_ROLES]
                 + [g for g in t.guards if g not in PLAN_GUARDS]
                 + [g for g in t.requires if g not in REQUEST_GUARDS]
-                + [e for e in t.effects if e not in KNOWN_EFFECTS]
+                + [e for e in t.effects if e not in EFFECTS]
             )
             if unknown:
                 raise DefinitionError(f"{self.key}: transition {t.trigger!r} names unknown "
@@ -144,6 +144,10 @@ class Workflow:
             "transitions": [t.describe() for t in self.transitions],
         }
 
+    def refusal(self, trigger: str, state: str) -> InvalidTransition:
+        allowed = dict.fromkeys(t.trigger for t in self.transitions_from(state))
+        return InvalidTransition(trigger, state, list(allowed))
+
     # -- firing --------------------------------------------------------------------------
     def check_trigger(self, trigger: str) -> list[TransitionDef]:
         found = self.transitions_for(trigger)
@@ -161,8 +165,7 @@ class Workflow:
         self.check_trigger(trigger)
         taken = self.transition(trigger, state)
         if taken is None:
-            raise InvalidTransition(trigger, state,
-                                    [t.trigger for t in self.transitions_from(state)])
+            raise self.refusal(trigger, state)
         subject, reasons = _Subject(state), []
         fired = self.machine.events[trigger].trigger(subject, facts=facts, request=request,
                                                      reasons=reasons)

@@ -96,6 +96,10 @@ PLAN_GUARDS: dict[str, Callable[[PlanFacts], list[str]]] = {
     "required_reviews_approve_current_version": required_reviews_approve_current_version,
     "approver_not_author": approver_not_author,
 }
+# The `data` fields a request guard reads, with their JSON types; any other field is refused.
+REQUEST_DATA_FIELDS: dict[str, dict[str, type]] = {
+    "submission_data": {"reference": str, "publication_consent": bool},
+}
 REQUEST_GUARDS: dict[str, Callable[[FiringRequest], list[str]]] = {
     "comment": comment,
     "submission_data": submission_data,

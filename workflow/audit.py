@@ -1,0 +1,115 @@
+"""Appending to and verifying the hash chains of the audit log."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead, event_hash, isoformat, utcnow
+
+SYSTEM_HEAD_ID = 1
+
+
+def append_event(session: Session, *, plan: Plan | None, actor: str, action: str,
+                 from_state: str | None = None, to_state: str | None = None,
+                 content_version: int | None = None, comment: str | None = None,
+                 data: dict[str, Any] | None = None) -> AuditEvent:
+    """Add the next event of `plan`'s chain (or the system chain) to the session.
+
+    The caller holds the plan row locked (or is the only writer, on SQLite), so reading the
+    head and writing the next link cannot interleave with another writer.
+    """
+    if plan is not None:
+        seq, prev = plan.audit_seq + 1, plan.audit_head
+    else:
+        head = _system_head(session)
+        seq, prev = head.seq + 1, head.head
+    fields = {
+        "plan_id": plan.id if plan is not None else None, "seq": seq, "at": isoformat(utcnow()),
+        "actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
+        "content_version": content_version, "comment": comment, "data": data,
+        "prev_hash": prev,
+    }
+    event = AuditEvent(**fields, hash=event_hash(fields))
+    session.add(event)
+    if plan is not None:
+        plan.audit_seq, plan.audit_head = seq, event.hash
+    else:
+        head.seq, head.head = seq, event.hash
+    return event
+
+
+def _system_head(session: Session) -> SystemChainHead:
+    head = session.scalars(select(SystemChainHead).where(SystemChainHead.id == SYSTEM_HEAD_ID)
+                           .with_for_update()).one_or_none()
+    if head is None:
+        head = SystemChainHead(id=SYSTEM_HEAD_ID, seq=0, head=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+@dataclass
+class ChainReport:
+    plan_id: int | None
+    valid: bool
+    events: int
+    head: str
+    first_invalid_seq: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "events": self.events, "head": self.head,
+                "first_invalid_seq": self.first_invalid_seq}
+
+
+def _chain_events(session: Session, plan_id: int | None) -> Iterator[AuditEvent]:
+    where = AuditEvent.plan_id.is_(None) if plan_id is None else AuditEvent.plan_id == plan_id
+    # Ordered by insertion, not by seq: a swapped or renumbered event must show up as a break.
+    query = select(AuditEvent).where(where).order_by(AuditEvent.id)
+    yield from session.scalars(query.execution_options(yield_per=500))
+
+
+def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
+    """Re-check one chain: hashes, links, seq without gaps, and the head kept outside it."""
+    expected_prev, count, last = GENESIS_HASH, 0, None
+    for event in _chain_events(session, plan_id):
+        count += 1
+        problem = None
+        if event.seq != count:
+            problem = f"seq {event.seq} where {count} was expected"
+        elif event.prev_hash != expected_prev:
+            problem = "prev_hash does not match the previous event's hash"
+        elif event.computed_hash() != event.hash:
+            problem = "hash does not match the event's fields"
+        if problem:
+            return ChainReport(plan_id, False, count, expected_prev, event.seq, problem)
+        expected_prev, last = event.hash, event
+    if plan_id is None:
+        head = session.get(SystemChainHead, SYSTEM_HEAD_ID)
+        kept_seq, kept_head = (head.seq, head.head) if head else (0, GENESIS_HASH)
+        state_ok = True
+    else:
+        plan = session.get(Plan, plan_id)
+        kept_seq, kept_head = (plan.audit_seq, plan.audit_head) if plan else (0, GENESIS_HASH)
+        state_ok = plan is None or (last is not None and last.to_state == plan.state)
+    if kept_seq != count or kept_head != expected_prev:
+        return ChainReport(plan_id, False, count, expected_prev, min(kept_seq, count) + 1,
+                           f"the stored head (seq {kept_seq}) does not match the chain "
+                           f"({count} events): events were cut off or added")
+    if not state_ok:
+        return ChainReport(plan_id, False, count, expected_prev, count,
+                           "the plan's state differs from the last event's to_state")
+    return ChainReport(plan_id, True, count, expected_prev)
+
+
+def verify_all(session: Session, plan_id: int | None = None) -> Iterator[ChainReport]:
+    """Reports for one plan, or for every plan chain and then the system chain."""
+    if plan_id is not None:
+        yield verify_chain(session, plan_id)
+        return
+    for pid in session.scalars(select(Plan.id).order_by(Plan.id)).all():
+        yield verify_chain(session, pid)
+    yield verify_chain(session, None)

@@ -1,0 +1,280 @@
+"""Operations on plans: each checks, changes and appends its audit event; callers commit.
+
+Every operation runs inside the caller's transaction and only flushes. Checks come in the
+contract's order of refusals (404, 422 validation / unknown trigger, 403, 409, 412, 422 guard),
+all before the first write, so a refusal leaves nothing behind even before the rollback.
+"""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ContentVersion, Plan, Review, ReviewerAssignment, User
+from workflow.access import holds_transition_role, is_assigned, load_plan
+from workflow.audit import append_event
+from workflow.content import normalize_content
+from workflow.countries import is_iso3
+from workflow.effects import EFFECTS
+from workflow.engine import TransitionDef, Workflow, WorkflowRegistry, default_registry
+from workflow.errors import (
+    Forbidden,
+    NotEditable,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from workflow.guards import REQUEST_DATA_FIELDS, Assignment, FiringRequest, PlanFacts
+
+UNSET: Any = object()
+
+
+def workflow_of(plan: Plan, registry: WorkflowRegistry | None = None) -> Workflow:
+    workflow = (registry or default_registry()).get(plan.workflow)
+    if workflow is None:  # a definition was removed while plans still follow it
+        raise RuntimeError(f"plan {plan.id} follows unknown workflow {plan.workflow!r}")
+    return workflow
+
+
+def etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match: a list of entity tags or `*`; weak tags never match (strong compare)."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _check_if_match(plan: Plan, if_match: str | None) -> None:
+    if if_match is not None and not etag_matches(if_match, plan.etag):
+        raise PreconditionFailed(f"the plan has changed: its ETag is now {plan.etag}")
+
+
+def _require_drafter(actor: User, plan: Plan, doing: str) -> None:
+    if not actor.holds_exactly("drafter", plan.country):
+        raise Forbidden(f"only a drafter for {plan.country} may {doing}")
+
+
+# -- plans and content -----------------------------------------------------------------
+def create_plan(session: Session, actor: User, *, country: str, title: str,
+                content: dict[str, Any] | None = None, workflow: str = "nap-1540",
+                registry: WorkflowRegistry | None = None) -> Plan:
+    errors: dict[str, list[str]] = {}
+    if not is_iso3(country):
+        errors["country"] = ["Not an upper-case ISO 3166-1 alpha-3 country code."]
+    if not isinstance(title, str) or not title.strip():
+        errors["title"] = ["Must not be blank."]
+    wf = (registry or default_registry()).get(workflow)
+    if wf is None:
+        errors["workflow"] = [f"Unknown workflow {workflow!r}."]
+    try:
+        normal = normalize_content(content if content is not None else {})
+    except ValidationFailed as err:
+        errors.update(err.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    if not actor.holds_exactly("drafter", country):
+        raise Forbidden(f"only a drafter for {country} may create its plans")
+
+    plan = Plan(country=country, title=title.strip(), workflow=workflow, state=wf.initial,
+                revision=1, content_version=1, revision_first_version=1,
+                created_by=actor.username)
+    session.add(plan)
+    session.flush()
+    session.add(ContentVersion(plan_id=plan.id, number=1, revision=1, content=normal,
+                               author=actor.username))
+    append_event(session, plan=plan, actor=actor.username, action="create",
+                 to_state=plan.state, content_version=1,
+                 data={"country": country, "title": plan.title, "workflow": workflow})
+    session.flush()
+    return plan
+
+
+def edit_plan(session: Session, actor: User, plan_id: int, *, title: Any = UNSET,
+              content: Any = UNSET, if_match: str | None = None) -> Plan:
+    """Change the title and/or replace the content; a real content change is a new version."""
+    plan = load_plan(session, actor, plan_id, lock=True)
+    errors: dict[str, list[str]] = {}
+    if title is not UNSET and (not isinstance(title, str) or not title.strip()):
+        errors["title"] = ["Must not be blank."]
+    normal = UNSET
+    if content is not UNSET:
+        try:
+            normal = normalize_content(content)
+        except ValidationFailed as err:
+            errors.update(err.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    _require_drafter(actor, plan, "edit it")
+    if not workflow_of(plan).states[plan.state].editable:
+        raise NotEditable(f"plan content can be changed only in an editable state, not in "
+                          f"'{plan.state}'")
+    _check_if_match(plan, if_match)
+
+    changed: dict[str, Any] = {}
+    if title is not UNSET and title.strip() != plan.title:
+        plan.title = changed["title"] = title.strip()
+    if normal is not UNSET and normal != current_content(session, plan):
+        plan.content_version += 1
+        session.add(ContentVersion(plan_id=plan.id, number=plan.content_version,
+                                   revision=plan.revision, content=normal,
+                                   author=actor.username))
+        changed["content_version"] = plan.content_version
+    if changed:
+        append_event(session, plan=plan, actor=actor.username, action="edit",
+                     from_state=plan.state, to_state=plan.state,
+                     content_version=plan.content_version, data=changed)
+        session.flush()
+    return plan
+
+
+def current_content(session: Session, plan: Plan) -> dict[str, Any]:
+    return version_of(session, plan, plan.content_version).content
+
+
+def version_of(session: Session, plan: Plan, number: int) -> ContentVersion:
+    version = session.scalars(select(ContentVersion).where(
+        ContentVersion.plan_id == plan.id, ContentVersion.number == number)).one_or_none()
+    if version is None:
+        raise NotFound(f"plan {plan.id} has no content version {number}")
+    return version
+
+
+# -- reviewers and reviews -------------------------------------------------------------
+def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: str,
+                    required: bool = True) -> ReviewerAssignment:
+    plan = load_plan(session, actor, plan_id, lock=True)
+    reviewer = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if reviewer is None or not reviewer.holds_exactly("reviewer", plan.country):
+        raise ValidationFailed({"username": [f"{username!r} does not hold reviewer for "
+                                             f"{plan.country}."]})
+    if is_assigned(session, reviewer, plan):
+        raise ValidationFailed({"username": [f"{username!r} is already assigned."]})
+    _require_drafter(actor, plan, "assign reviewers")
+    if workflow_of(plan).states[plan.state].reviewers not in ("assign", "assign_remove"):
+        raise NotEditable(f"reviewers cannot be assigned in '{plan.state}'")
+
+    assignment = ReviewerAssignment(plan_id=plan.id, user_id=reviewer.id, required=required,
+                                    assigned_by=actor.username)
+    session.add(assignment)
+    append_event(session, plan=plan, actor=actor.username, action="assign_reviewer",
+                 from_state=plan.state, to_state=plan.state,
+                 content_version=plan.content_version,
+                 data={"username": username, "required": required})
+    session.flush()
+    return assignment
+
+
+def remove_reviewer(session: Session, actor: User, plan_id: int, username: str) -> None:
+    plan = load_plan(session, actor, plan_id, lock=True)
+    assignment = session.scalars(
+        select(ReviewerAssignment).join(User, ReviewerAssignment.user_id == User.id)
+        .where(ReviewerAssignment.plan_id == plan.id, User.username == username)
+    ).one_or_none()
+    if assignment is None:
+        raise NotFound(f"{username!r} is not a reviewer of plan {plan.id}")
+    _require_drafter(actor, plan, "remove reviewers")
+    if workflow_of(plan).states[plan.state].reviewers != "assign_remove":
+        raise NotEditable(f"reviewers cannot be removed in '{plan.state}': no one removes a "
+                          "dissenting reviewer mid-review")
+    session.delete(assignment)
+    append_event(session, plan=plan, actor=actor.username, action="remove_reviewer",
+                 from_state=plan.state, to_state=plan.state,
+                 content_version=plan.content_version, data={"username": username})
+    session.flush()
+
+
+def record_review(session: Session, actor: User, plan_id: int, *, decision: str,
+                  comment: str | None = None) -> Review:
+    plan = load_plan(session, actor, plan_id, lock=True)
+    if decision not in ("approve", "request_changes"):
+        raise ValidationFailed({"decision": ["Must be one of: approve, request_changes."]})
+    if decision == "request_changes" and not (comment or "").strip():
+        raise ValidationFailed({"comment": ["A comment is required to request changes."]})
+    if not (actor.holds_exactly("reviewer", plan.country) and is_assigned(session, actor, plan)):
+        raise Forbidden("only a reviewer assigned to this plan may review it")
+    if not workflow_of(plan).states[plan.state].reviews_open:
+        raise NotEditable(f"reviews are recorded only in stakeholder review, not in "
+                          f"'{plan.state}'")
+    review = Review(plan_id=plan.id, user_id=actor.id, revision=plan.revision,
+                    content_version=plan.content_version, decision=decision, comment=comment)
+    session.add(review)
+    append_event(session, plan=plan, actor=actor.username, action="review",
+                 from_state=plan.state, to_state=plan.state,
+                 content_version=plan.content_version, comment=comment,
+                 data={"decision": decision})
+    session.flush()
+    return review
+
+
+# -- transitions -------------------------------------------------------------------------
+def plan_facts(session: Session, plan: Plan, actor: User) -> PlanFacts:
+    assignments = session.scalars(select(ReviewerAssignment).where(
+        ReviewerAssignment.plan_id == plan.id).order_by(ReviewerAssignment.id)).all()
+    decisions: dict[str, str] = {}
+    for review in session.scalars(select(Review).where(
+            Review.plan_id == plan.id, Review.revision == plan.revision,
+            Review.content_version == plan.content_version).order_by(Review.id)):
+        decisions[review.reviewer] = review.decision  # later reviews overwrite earlier ones
+    authors = session.scalars(select(ContentVersion.author).distinct().where(
+        ContentVersion.plan_id == plan.id,
+        ContentVersion.number >= plan.revision_first_version)).all()
+    return PlanFacts(
+        state=plan.state, content=current_content(session, plan),
+        content_version=plan.content_version,
+        assignments=tuple(Assignment(a.username, a.required) for a in assignments),
+        decisions=decisions, authors=frozenset(authors), actor=actor.username,
+    )
+
+
+def _check_request_data(taken: list[TransitionDef], data: dict[str, Any]) -> None:
+    allowed: dict[str, type] = {}
+    for t in taken:
+        for guard in t.requires:
+            allowed.update(REQUEST_DATA_FIELDS.get(guard, {}))
+    errors = {}
+    for name, value in data.items():
+        if name not in allowed:
+            errors[f"data.{name}"] = ["Unknown field."]
+        elif value is not None and not isinstance(value, allowed[name]):
+            errors[f"data.{name}"] = [f"Must be a {allowed[name].__name__}."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
+         comment: str | None = None, data: dict[str, Any] | None = None,
+         if_match: str | None = None) -> Plan:
+    """Fire `trigger` on the plan: state, effects and the audit event in one transaction."""
+    plan = load_plan(session, actor, plan_id, lock=True)
+    workflow = workflow_of(plan)
+    candidates = workflow.check_trigger(trigger)
+    data = data or {}
+    _check_request_data(candidates, data)
+    taken = workflow.transition(trigger, plan.state)
+    roles = taken.roles if taken else tuple(r for t in candidates for r in t.roles)
+    if not holds_transition_role(session, actor, plan, roles):
+        raise Forbidden(f"'{trigger}' may be fired only by: {', '.join(roles)}")
+    if taken is None:
+        raise workflow.refusal(trigger, plan.state)
+    _check_if_match(plan, if_match)
+    request = FiringRequest(comment=comment, data=data)
+    taken = workflow.fire(plan.state, trigger, plan_facts(session, plan, actor), request)
+
+    from_state, plan.state = plan.state, taken.dest
+    for effect in taken.effects:
+        EFFECTS[effect](session, plan, request)
+    append_event(session, plan=plan, actor=actor.username, action=trigger,
+                 from_state=from_state, to_state=plan.state,
+                 content_version=plan.content_version, comment=comment, data=data or None)
+    session.flush()
+    return plan
+
+
+def available_triggers(session: Session, actor: User, plan: Plan) -> list[dict[str, Any]]:
+    """Each trigger the actor's roles may fire from the plan's state, ready or not and why."""
+    workflow, facts, found = workflow_of(plan), None, []
+    for t in workflow.transitions_from(plan.state):
+        if not holds_transition_role(session, actor, plan, t.roles):
+            continue
+        facts = facts or plan_facts(session, plan, actor)
+        reasons = t.plan_reasons(facts)
+        found.append({"trigger": t.trigger, "ready": not reasons, "reasons": reasons})
+    return found
