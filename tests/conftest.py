@@ -1,0 +1,177 @@
+"""Shared fixtures: the same suite runs on SQLite and on PostgreSQL, with a cast of users."""
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from models import Base
+from models.db import create_schema, make_engine, make_session_factory, write_session
+from workflow import service, users
+
+PG_URL = os.environ.get("NAPFLOW_TEST_POSTGRES_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# CI sets this so that an unreachable PostgreSQL fails the run instead of skipping half of it.
+REQUIRE_PG = os.environ.get("NAPFLOW_REQUIRE_POSTGRES") == "1"
+
+SAMPLE_CONTENT = {
+    "summary": "Strengthen export controls and border enforcement.",
+    "period": {"start": "2026-01-01", "end": "2028-12-31"},
+    "measures": [{"obligation": "OP3d", "description": "Adopt a national control list",
+                  "lead_agency": "Ministry of Commerce", "domains": ["nuclear", "chemical"]}],
+}
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private schema on the test PostgreSQL, created once per run and dropped after."""
+    schema = f"napflow_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as err:
+        admin.dispose()
+        reason = f"PostgreSQL not reachable at {PG_URL} ({err.orig.__class__.__name__})"
+        if REQUIRE_PG:
+            pytest.fail(reason + "; NAPFLOW_REQUIRE_POSTGRES=1 forbids skipping")
+        pytest.skip(reason + "; set NAPFLOW_TEST_POSTGRES_URL to run these tests")
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        # Replica mode skips the audit table's guard triggers: only the test harness does this.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/napflow.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url)
+        yield url
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(session_factory):
+    """A session for reading in assertions; it keeps one snapshot until `db.rollback()`."""
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@dataclass
+class Person:
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_user(session_factory):
+    def make(username: str, *grants: str, expires: str | None = None) -> Person:
+        with write_session(session_factory) as session:
+            _, token = users.add_user(session, "test", username, list(grants), expires)
+        return Person(username, token)
+    return make
+
+
+CAST = {
+    "drafter": ["drafter:{c}"], "drafter2": ["drafter:{c}"], "reviewer": ["reviewer:{c}"],
+    "reviewer2": ["reviewer:{c}"], "approver": ["approver:{c}"],
+    "submitter": ["submitter:{c}"], "viewer": ["viewer:{c}"], "auditor": ["auditor:{c}"],
+}
+
+
+@pytest.fixture
+def people(make_user):
+    """Users for every role in Thailand (`drafter`...) and in Viet Nam (`vnm_drafter`...),
+    plus the country-less `committee`, `global_auditor` and `admin`."""
+    cast = {}
+    for country, prefix in (("THA", ""), ("VNM", "vnm_")):
+        for role, grants in CAST.items():
+            name = prefix + role
+            cast[name] = make_user(name.replace("_", "-"), *[g.format(c=country) for g in grants])
+    cast["committee"] = make_user("committee", "committee")
+    cast["global_auditor"] = make_user("global-auditor", "auditor")
+    cast["admin"] = make_user("admin", "admin")
+    return cast
+
+
+# How a fresh plan reaches each state, as (username in `people`, operation, arguments).
+PATH_TO = {
+    "draft": [],
+    "stakeholder_review": [("drafter", "assign", {"username": "reviewer"}),
+                           ("drafter", "submit_for_review", {})],
+}
+PATH_TO["national_approval"] = PATH_TO["stakeholder_review"] + [
+    ("reviewer", "review", {"decision": "approve"}), ("drafter", "endorse", {})]
+PATH_TO["approved"] = PATH_TO["national_approval"] + [("approver", "approve", {})]
+PATH_TO["submitted"] = PATH_TO["approved"] + [
+    ("submitter", "submit_to_committee",
+     {"data": {"reference": "NV/2026/17", "publication_consent": True}})]
+PATH_TO["acknowledged"] = PATH_TO["submitted"] + [("committee", "acknowledge", {})]
+PATH_TO["withdrawn"] = [("drafter", "withdraw", {"comment": "superseded"})]
+
+
+@pytest.fixture
+def make_plan(session_factory, people):
+    """make_plan(state="approved", country="VNM") walks a new plan there through the service."""
+    def make(state: str = "draft", country: str = "THA", content: dict | None = None,
+             title: str = "National action plan") -> int:
+        prefix = "" if country == "THA" else country.lower() + "_"
+
+        def user(session, key):
+            name = key if key == "committee" else prefix + key
+            return users.get_user(session, people[name].username)
+
+        with write_session(session_factory) as session:
+            plan = service.create_plan(session, user(session, "drafter"), country=country,
+                                       title=title, content=content or SAMPLE_CONTENT)
+            plan_id = plan.id
+        for who, op, args in PATH_TO[state]:
+            with write_session(session_factory) as session:
+                actor = user(session, who)
+                if op == "assign":
+                    service.assign_reviewer(session, actor, plan_id,
+                                            username=people[prefix + args["username"]].username)
+                elif op == "review":
+                    service.record_review(session, actor, plan_id, **args)
+                else:
+                    service.fire(session, actor, plan_id, op, **args)
+        return plan_id
+    return make
