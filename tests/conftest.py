@@ -175,3 +175,11 @@ def make_plan(session_factory, people):
                     service.fire(session, actor, plan_id, op, **args)
         return plan_id
     return make
+
+
+@pytest.fixture
+def app(database_url, engine):
+    """The Flask app on this test's database (pytest-flask's `client` and `runner` use it)."""
+    from api import create_app
+
+    return create_app({"DATABASE_URL": database_url, "TESTING": True})

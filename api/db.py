@@ -1,0 +1,56 @@
+"""The database as the app sees it: one engine per app, one session per request."""
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import WRITE_LOCK, create_schema, make_engine, make_session_factory
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def create_schema(self) -> None:
+        create_schema(self.engine)
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{app.instance_path}/napflow.db"
+    engine = make_engine(url, busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"])
+    app.extensions["napflow.db"] = Database(url, engine, make_session_factory(engine))
+    app.teardown_appcontext(_close_session)
+
+
+def database() -> Database:
+    return current_app.extensions["napflow.db"]
+
+
+def session() -> Session:
+    """This request's session (created on first use)."""
+    if "db" not in g:
+        g.db = database().sessions()
+    return g.db
+
+
+def begin_write() -> Session:
+    """End the request's reads so far and start its one writing transaction.
+
+    On SQLite this is BEGIN IMMEDIATE: concurrent writers queue for the lock instead of
+    failing on upgrade; on PostgreSQL rows are locked by the operations themselves.
+    """
+    s = session()
+    s.commit()
+    s.connection(execution_options={WRITE_LOCK: True})
+    return s
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    s = g.pop("db", None)
+    if s is not None:
+        s.rollback()
+        s.close()
