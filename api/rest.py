@@ -1,7 +1,75 @@
-"""The HTTP API: flask-smorest blueprints under /api/v1 (filled in by the API work)."""
+"""Assembles the HTTP API: blueprints, and the request pipeline every API call goes through.
 
-from flask import Flask
+The pipeline answers refusals in the contract's order: 401 (who is asking), 404 (may they see
+the plan), 400 (is the body a JSON object), then the view's own 422/403/409/412/422 checks.
+One transaction per request, committed here at the boundary only when the answer is a success.
+"""
+
+from flask import Flask, Response, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from api import audit, auth, db, errors, general, idempotency, plans, reviews
+from workflow.access import load_plan
+from workflow.errors import BadRequest
+
+PREFIX = "/api/v1/"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def init_app(app: Flask) -> None:
-    pass
+    api = errors.ProblemApi(app, spec_kwargs={
+        "info": {"description": "Carries UNSCR 1540 national action plans through review, "
+                                "national approval and submission to the 1540 Committee."},
+    })
+    app.extensions["napflow.api"] = api
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blueprint in (general.blp, plans.blp, reviews.blp, audit.blp):
+        api.register_blueprint(blueprint)
+    errors.init_app(app)
+    app.before_request(_before)
+    app.after_request(_after)
+
+
+def _before() -> Response | None:
+    if not request.path.startswith(PREFIX):
+        return None
+    user = auth.authenticate_request()
+    plan_id = (request.view_args or {}).get("plan_id")
+    if plan_id is not None:
+        load_plan(db.session(), user, plan_id)
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    if request.method == "POST":
+        replay = idempotency.claim(user)
+        if replay is not None:
+            return replay
+    if request.method in WRITES:
+        db.begin_write()
+    return None
+
+
+def _after(response: Response) -> Response:
+    if (request.method not in WRITES or not request.path.startswith(PREFIX)
+            or g.get("idempotency_replayed")):
+        return response
+    session = g.get("db")
+    if response.status_code < 400 and session is not None:
+        try:
+            idempotency.record_in(session, response)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            response = errors.problem(409, "conflict", "Conflict",
+                                      "a concurrent request changed the same data; retry")
+        except OperationalError:
+            session.rollback()
+            response = errors.problem(503, "unavailable", "Service unavailable",
+                                      "the database is busy; retry shortly",
+                                      {"Retry-After": "1"})
+    elif session is not None:
+        session.rollback()
+    if response.status_code >= 400:
+        idempotency.record_refusal(response)
+    return response

@@ -22,6 +22,7 @@ from workflow.errors import (
     NotEditable,
     NotFound,
     PreconditionFailed,
+    PreconditionRequired,
     ValidationFailed,
 )
 from workflow.guards import REQUEST_DATA_FIELDS, Assignment, FiringRequest, PlanFacts
@@ -42,7 +43,9 @@ def etag_matches(if_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _check_if_match(plan: Plan, if_match: str | None) -> None:
+def _check_if_match(plan: Plan, if_match: str | None, *, required: bool = False) -> None:
+    if if_match is None and required:
+        raise PreconditionRequired(f"this change needs If-Match: {plan.etag}")
     if if_match is not None and not etag_matches(if_match, plan.etag):
         raise PreconditionFailed(f"the plan has changed: its ETag is now {plan.etag}")
 
@@ -88,7 +91,8 @@ def create_plan(session: Session, actor: User, *, country: str, title: str,
 
 
 def edit_plan(session: Session, actor: User, plan_id: int, *, title: Any = UNSET,
-              content: Any = UNSET, if_match: str | None = None) -> Plan:
+              content: Any = UNSET, if_match: str | None = None,
+              require_if_match: bool = False) -> Plan:
     """Change the title and/or replace the content; a real content change is a new version."""
     plan = load_plan(session, actor, plan_id, lock=True)
     errors: dict[str, list[str]] = {}
@@ -106,7 +110,7 @@ def edit_plan(session: Session, actor: User, plan_id: int, *, title: Any = UNSET
     if not workflow_of(plan).states[plan.state].editable:
         raise NotEditable(f"plan content can be changed only in an editable state, not in "
                           f"'{plan.state}'")
-    _check_if_match(plan, if_match)
+    _check_if_match(plan, if_match, required=require_if_match)
 
     changed: dict[str, Any] = {}
     if title is not UNSET and title.strip() != plan.title:

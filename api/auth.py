@@ -1,0 +1,20 @@
+"""Bearer-token authentication: who is asking, checked before anything else."""
+
+from flask import g, request
+
+from api import db
+from models import User
+from workflow import users
+from workflow.errors import Unauthenticated
+
+
+def authenticate_request() -> User:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
+    g.user = users.authenticate(db.session(), token.strip())
+    return g.user
+
+
+def current_user() -> User:
+    return g.user

@@ -1,0 +1,102 @@
+"""The one place where every error becomes an RFC 9457 problem+json response with a `code`."""
+
+import logging
+from typing import Any
+
+from flask import Flask, json
+from flask_smorest import Api
+from marshmallow import Schema, fields
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from workflow.content import flatten_errors
+from workflow.errors import NapflowError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+# Codes for HTTP errors raised by Flask or webargs rather than by napflow itself.
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 412: "precondition_failed",
+    413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+    428: "precondition_required", 429: "too_many_requests", 503: "unavailable",
+}
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem, with napflow's machine-readable `code` and its extensions."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    reasons = fields.List(fields.String())
+    state = fields.String()
+    allowed_triggers = fields.List(fields.String())
+    triggers = fields.List(fields.String())
+
+
+def problem(status: int, code: str, title: str, detail: str,
+            headers: dict[str, str] | None = None, **extra: Any):
+    body = {"type": f"https://napflow.example/problems/{code}", "title": title,
+            "status": status, "detail": detail, "code": code, **extra}
+    response = Flask.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def render_napflow_error(error: NapflowError):
+    headers = {"WWW-Authenticate": 'Bearer realm="napflow"'} if error.status == 401 else None
+    return problem(error.status, error.code, error.title, error.detail, headers, **error.extra)
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, with HTTP errors (webargs' 422s included) as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "internal_error" if status >= 500 else "error")
+        data = getattr(error, "data", None) or {}
+        extra: dict[str, Any] = {}
+        detail = error.description or error.name
+        if status == 422 and "messages" in data:
+            # webargs: {"json": {"content": {"measures": {"0": ...}}}, "query": {...}}
+            errors: dict[str, list[str]] = {}
+            for located in data["messages"].values():
+                errors.update(flatten_errors(located, ""))
+            extra["errors"] = errors
+            detail = "The request has invalid fields"
+        headers = dict(data.get("headers") or {})
+        title = "Validation error" if code == "validation_error" else error.name
+        return problem(status, code, title, detail, headers, **extra)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(NapflowError, render_napflow_error)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_error):
+        # The row version moved between our read and our write: someone else changed it.
+        return problem(409, "conflict", "Conflict",
+                       "the plan was changed by another request; reload and retry")
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(error):
+        log.warning("database unavailable: %s", error)
+        return problem(503, "unavailable", "Service unavailable",
+                       "the database is busy or unreachable; retry shortly",
+                       {"Retry-After": "1"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        if isinstance(error, HTTPException):
+            return app.extensions["napflow.api"].handle_http_exception(error)
+        log.exception("unhandled error")
+        return problem(500, "internal_error", "Internal error", "an unexpected error occurred")

@@ -1,0 +1,104 @@
+"""Plans: create, list, read, edit, fire transitions, and read their content versions."""
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db
+from api.auth import current_user
+from api.schemas import (
+    PageArgs,
+    PlanCreateArgs,
+    PlanEditArgs,
+    PlanListArgs,
+    PlanSchema,
+    PlanSummarySchema,
+    TransitionArgs,
+    VersionSchema,
+    encode_cursor,
+    page_of,
+)
+from workflow import queries, service
+from workflow.access import load_plan
+
+blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans",
+                description="National action plans and their lifecycle")
+
+
+def listing(found: queries.Page) -> dict:
+    return {"items": found.items,
+            "next_cursor": encode_cursor(found.next_after) if found.next_after else None}
+
+
+def shown(plan, status: int = 200, **headers):
+    session, user = db.session(), current_user()
+    return queries.plan_view(session, user, plan), status, {"ETag": plan.etag, **headers}
+
+
+@blp.route("")
+class Plans(MethodView):
+    @blp.arguments(PlanListArgs, location="query")
+    @blp.response(200, page_of(PlanSummarySchema))
+    def get(self, args):
+        """List the plans the caller may see."""
+        after, limit = args.pop("cursor", None), args.pop("limit")
+        return listing(queries.list_plans(db.session(), current_user(), after=after,
+                                          limit=limit, **args))
+
+    @blp.arguments(PlanCreateArgs)
+    @blp.response(201, PlanSchema)
+    def post(self, args):
+        """Create a plan in its workflow's initial state (drafters of that country)."""
+        plan = service.create_plan(db.session(), current_user(), **args)
+        return shown(plan, 201, Location=url_for("plans.PlanById", plan_id=plan.id))
+
+
+@blp.route("/<int:plan_id>")
+class PlanById(MethodView):
+    @blp.response(200, PlanSchema)
+    def get(self, plan_id):
+        """A plan, with the triggers the caller may fire now."""
+        return shown(load_plan(db.session(), current_user(), plan_id))
+
+    @blp.arguments(PlanEditArgs)
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(428, description="If-Match is missing")
+    @blp.alt_response(412, description="If-Match does not match the plan's ETag")
+    def patch(self, args, plan_id):
+        """Change the title or replace the content of a draft (If-Match required)."""
+        return shown(service.edit_plan(db.session(), current_user(), plan_id,
+                                       if_match=request.headers.get("If-Match"),
+                                       require_if_match=True, **args))
+
+
+@blp.route("/<int:plan_id>/transitions")
+class Transitions(MethodView):
+    @blp.arguments(TransitionArgs)
+    @blp.response(200, PlanSchema)
+    def post(self, args, plan_id):
+        """Fire a trigger: the state change, its effects and its audit event happen together."""
+        plan = service.fire(db.session(), current_user(), plan_id, args["trigger"],
+                            comment=args.get("comment"), data=args["data"],
+                            if_match=request.headers.get("If-Match"))
+        return shown(plan)
+
+
+@blp.route("/<int:plan_id>/versions")
+class Versions(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(VersionSchema))
+    def get(self, args, plan_id):
+        """The plan's content versions, oldest first."""
+        session, user = db.session(), current_user()
+        plan = load_plan(session, user, plan_id)
+        return listing(queries.list_versions(session, user, plan, args.get("cursor"),
+                                             args["limit"]))
+
+
+@blp.route("/<int:plan_id>/versions/<int:number>")
+class VersionByNumber(MethodView):
+    @blp.response(200, VersionSchema)
+    def get(self, plan_id, number):
+        """One content version."""
+        session, user = db.session(), current_user()
+        return queries.get_version(session, user, load_plan(session, user, plan_id), number)

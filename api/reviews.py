@@ -1,0 +1,65 @@
+"""Reviewer assignments and reviews of a plan."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db
+from api.auth import current_user
+from api.plans import listing
+from api.schemas import (
+    PageArgs,
+    ReviewArgs,
+    ReviewerArgs,
+    ReviewerSchema,
+    ReviewSchema,
+    page_of,
+)
+from workflow import queries, service
+from workflow.access import load_plan
+
+blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
+                description="Stakeholder reviewers and their decisions")
+
+
+@blp.route("/<int:plan_id>/reviewers")
+class Reviewers(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(ReviewerSchema))
+    def get(self, args, plan_id):
+        """The plan's assigned reviewers."""
+        session, user = db.session(), current_user()
+        plan = load_plan(session, user, plan_id)
+        return listing(queries.list_reviewers(session, user, plan, args.get("cursor"),
+                                              args["limit"]))
+
+    @blp.arguments(ReviewerArgs)
+    @blp.response(201, ReviewerSchema)
+    def post(self, args, plan_id):
+        """Assign a reviewer (a user holding `reviewer` for the plan's country)."""
+        return service.assign_reviewer(db.session(), current_user(), plan_id, **args)
+
+
+@blp.route("/<int:plan_id>/reviewers/<string:username>")
+class ReviewerByName(MethodView):
+    @blp.response(204)
+    def delete(self, plan_id, username):
+        """Remove a reviewer (only while the plan is a draft)."""
+        service.remove_reviewer(db.session(), current_user(), plan_id, username)
+
+
+@blp.route("/<int:plan_id>/reviews")
+class Reviews(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(ReviewSchema))
+    def get(self, args, plan_id):
+        """Every review recorded on the plan, oldest first."""
+        session, user = db.session(), current_user()
+        plan = load_plan(session, user, plan_id)
+        return listing(queries.list_reviews(session, user, plan, args.get("cursor"),
+                                            args["limit"]))
+
+    @blp.arguments(ReviewArgs)
+    @blp.response(201, ReviewSchema)
+    def post(self, args, plan_id):
+        """Record the caller's decision on the content version under review."""
+        return service.record_review(db.session(), current_user(), plan_id, **args)
