@@ -182,4 +182,6 @@ def app(database_url, engine):
     """The Flask app on this test's database (pytest-flask's `client` and `runner` use it)."""
     from api import create_app
 
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    yield app
+    app.extensions["napflow.db"].engine.dispose()
