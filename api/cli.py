@@ -1,0 +1,281 @@
+"""The `napflow` command line: schema, demo data, serving, users and the audit log."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AuditEvent, Plan, User
+from models.audit import HASHED_FIELDS
+from models.db import write_session
+from workflow import users
+from workflow.audit import verify_all
+from workflow.errors import NapflowError, ValidationFailed
+
+# Who the audit log names for changes made from the command line.
+CLI_ACTOR = "cli"
+EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db_command, demo_command, serve_command, users_group, audit_group):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Console script `napflow`: the app's commands, as `flask --app api` would show them."""
+    from api import create_app
+
+    FlaskGroup(create_app=create_app, help=__doc__).main(prog_name="napflow")
+
+
+def _database():
+    from api.db import database
+
+    return database()
+
+
+def error_message(err: NapflowError) -> str:
+    if isinstance(err, ValidationFailed):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in err.errors.items())
+    return err.detail
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One writing transaction; a refusal from the workflow becomes a clean CLI error."""
+    try:
+        with write_session(_database().sessions) as session:
+            yield session
+    except NapflowError as err:
+        raise click.ClickException(error_message(err)) from None
+
+
+@contextmanager
+def snapshot() -> Iterator[Session]:
+    """A read-only session seeing one consistent state of the database throughout.
+
+    SQLite in WAL mode already reads from one snapshot per transaction; PostgreSQL needs
+    REPEATABLE READ, else a chain and its stored head could be read before and after a write.
+    """
+    db = _database()
+    with db.sessions() as session:
+        if db.engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
+
+
+# -- schema, demo, server ---------------------------------------------------------------
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the tables (and the audit log's guard triggers) that do not exist yet."""
+    db = _database()
+    db.create_schema()
+    click.echo(f"schema ready in {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("demo")
+@click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the tokens as shell exports "
+                   "[default: <instance folder>/demo-tokens.env].")
+@with_appcontext
+def demo_command(tokens_file: Path | None) -> None:
+    """Load demo users and plans (once) and issue fresh tokens for the demo users."""
+    from api import demo
+
+    target = tokens_file or Path(current_app.instance_path) / "demo-tokens.env"
+    with transaction() as session:
+        loaded = demo.load(session, CLI_ACTOR)
+    demo.write_tokens_file(target, loaded.tokens)
+    click.echo(f"demo: {loaded.new_users} users and {loaded.new_plans} plans created "
+               f"({len(loaded.tokens)} demo users, {loaded.plans} demo plans in all)")
+    click.echo(demo.tokens_table(loaded.tokens))
+    click.echo(f"tokens written to {target} (`source {target}`)")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the API with gunicorn (the app `api.wsgi:app` is), creating the schema first."""
+    db = _database()
+    db.create_schema()
+    # Workers are forked from this process: they must not inherit its pooled connections.
+    db.engine.dispose()
+    click.echo(f"napflow on http://{host}:{port} ({workers} workers)")
+    GunicornServer({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn run from Python; each worker builds its app as `api.wsgi:app` does."""
+
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        # gunicorn >= 25 opens a control socket at one fixed path per user; two napflow
+        # servers on one host would fight over it, and napflow does not use it.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Flask:
+        from api import create_app
+
+        return create_app()
+
+
+# -- users ---------------------------------------------------------------------------------
+@click.group("users")
+def users_group() -> None:
+    """Manage users, their grants (ROLE or ROLE:ISO3) and their API tokens."""
+
+
+def _echo_token(token: str, about: str) -> None:
+    # The token alone on stdout, so `TOKEN=$(napflow users add ...)` works; the rest on stderr.
+    click.echo(about, err=True)
+    click.echo(token)
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--grant", "grants", multiple=True, metavar="ROLE[:ISO3]",
+              help="A grant; repeat for several.")
+@click.option("--expires", metavar="DURATION", help="Token lifetime, as 90d, 12h, 30m or 2w.")
+@with_appcontext
+def users_add(name: str, grants: tuple[str, ...], expires: str | None) -> None:
+    """Create user NAME and print its first token (shown this once)."""
+    with transaction() as session:
+        user, token = users.add_user(session, CLI_ACTOR, name, list(grants), expires)
+        held = ", ".join(user.grant_strings()) or "no grants"
+    _echo_token(token, f"created {name} ({held}); its token, shown this once:")
+
+
+@users_group.command("grant")
+@click.argument("name")
+@click.argument("grant", metavar="ROLE[:ISO3]")
+@with_appcontext
+def users_grant(name: str, grant: str) -> None:
+    """Give user NAME a grant."""
+    with transaction() as session:
+        held = users.grant(session, CLI_ACTOR, name, grant).grant_strings()
+    click.echo(f"{name}: {', '.join(held)}")
+
+
+@users_group.command("revoke")
+@click.argument("name")
+@click.argument("grant", metavar="ROLE[:ISO3]")
+@with_appcontext
+def users_revoke(name: str, grant: str) -> None:
+    """Take a grant from user NAME."""
+    with transaction() as session:
+        held = users.revoke(session, CLI_ACTOR, name, grant).grant_strings()
+    click.echo(f"{name}: {', '.join(held) or 'no grants'}")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List every user and its grants."""
+    with snapshot() as session:
+        rows = [(u.username, ", ".join(u.grant_strings()) or "-")
+                for u in session.scalars(select(User).order_by(User.username))]
+    width = max([len("USERNAME"), *(len(name) for name, _ in rows)])
+    click.echo(f"{'USERNAME':<{width}}  GRANTS")
+    for name, grants in rows:
+        click.echo(f"{name:<{width}}  {grants}")
+
+
+@users_group.command("token")
+@click.argument("name")
+@click.option("--expires", metavar="DURATION", help="Token lifetime, as 90d, 12h, 30m or 2w.")
+@click.option("--revoke", is_flag=True, help="Revoke all of NAME's tokens instead.")
+@with_appcontext
+def users_token(name: str, expires: str | None, revoke: bool) -> None:
+    """Issue a new token for NAME (shown this once), or revoke all of its tokens."""
+    if revoke and expires:
+        raise click.UsageError("--expires and --revoke exclude each other")
+    with transaction() as session:
+        if revoke:
+            count = users.revoke_tokens(session, CLI_ACTOR, name)
+        else:
+            token = users.issue_token(session, CLI_ACTOR, users.get_user(session, name),
+                                      expires)
+    if revoke:
+        click.echo(f"revoked {count} token(s) of {name}")
+    else:
+        until = f", expires in {expires}" if expires else ""
+        _echo_token(token, f"new token for {name}{until}, shown this once:")
+
+
+# -- audit ---------------------------------------------------------------------------------
+@click.group("audit")
+def audit_group() -> None:
+    """Verify and export the hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--plan", "plan_id", type=int, help="Verify only this plan's chain.")
+@with_appcontext
+def audit_verify(plan_id: int | None) -> None:
+    """Re-check every chain; exit 1 and name the first bad event if one is broken."""
+    chains = events = 0
+    with snapshot() as session:
+        if plan_id is not None and session.get(Plan, plan_id) is None:
+            raise click.BadParameter(f"no plan {plan_id}", param_hint="--plan")
+        for report in verify_all(session, plan_id):
+            if not report.valid:
+                chain = ("the system chain (users, grants, tokens)" if report.plan_id is None
+                         else f"plan {report.plan_id}")
+                click.echo(f"audit log BROKEN: {chain}, seq {report.first_invalid_seq}: "
+                           f"{report.problem}")
+                sys.exit(1)
+            chains, events = chains + 1, events + report.events
+    click.echo(f"audit log intact: {chains} chain(s), {events} event(s) verified")
+
+
+def _export_rows(session: Session) -> Iterator[dict[str, Any]]:
+    columns = [AuditEvent.__table__.c[name] for name in EXPORT_FIELDS]
+    # Plan chains in plan order, then the system chain; streamed, never all in memory.
+    query = (select(*columns)
+             .order_by(AuditEvent.plan_id.is_(None), AuditEvent.plan_id, AuditEvent.seq)
+             .execution_options(yield_per=1000))
+    for row in session.execute(query):
+        yield dict(row._mapping)
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@with_appcontext
+def audit_export(fmt: str) -> None:
+    """Write every audit event, every field, to stdout, ordered by chain then seq."""
+    out = sys.stdout
+    with snapshot() as session:
+        if fmt == "jsonl":
+            for row in _export_rows(session):
+                out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            for row in _export_rows(session):
+                if row["data"] is not None:
+                    row["data"] = json.dumps(row["data"], sort_keys=True, ensure_ascii=False,
+                                             separators=(",", ":"))
+                writer.writerow(row)
+    out.flush()
