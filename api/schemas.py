@@ -118,22 +118,6 @@ class SubmissionSchema(Schema):
     publication_consent = fields.Boolean()
 
 
-class PlanSchema(Schema):
-    id = fields.Integer()
-    country = fields.String()
-    title = fields.String()
-    workflow = fields.String()
-    state = fields.String()
-    revision = fields.Integer()
-    content_version = fields.Integer()
-    content = fields.Dict()
-    submission = fields.Nested(SubmissionSchema, allow_none=True)
-    available_triggers = fields.List(fields.Nested(TriggerSchema))
-    created_by = fields.String()
-    created_at = UtcDateTime()
-    updated_at = UtcDateTime()
-
-
 class PlanSummarySchema(Schema):
     id = fields.Integer()
     country = fields.String()
@@ -143,6 +127,14 @@ class PlanSummarySchema(Schema):
     revision = fields.Integer()
     content_version = fields.Integer()
     updated_at = UtcDateTime()
+
+
+class PlanSchema(PlanSummarySchema):
+    content = fields.Dict()
+    submission = fields.Nested(SubmissionSchema, allow_none=True)
+    available_triggers = fields.List(fields.Nested(TriggerSchema))
+    created_by = fields.String()
+    created_at = UtcDateTime()
 
 
 class VersionSchema(Schema):
