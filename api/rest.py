@@ -18,6 +18,7 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def init_app(app: Flask) -> None:
     api = errors.ProblemApi(app, spec_kwargs={
+        "security": [{"bearer": []}],
         "info": {"description": "Carries UNSCR 1540 national action plans through review, "
                                 "national approval and submission to the 1540 Committee."},
     })
