@@ -188,6 +188,10 @@ class WorkflowRegistry:
         self._workflows[workflow.key] = workflow
         return workflow
 
+    def unregister(self, key: str) -> None:
+        """Forget the workflow `key` (tests register their own and remove them afterwards)."""
+        self._workflows.pop(key, None)
+
     def get(self, key: str) -> Workflow | None:
         return self._workflows.get(key)
 

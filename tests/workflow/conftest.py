@@ -1,0 +1,88 @@
+"""Workflow test fixtures: act as someone, and prove that refusals leave no trace."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from models import Base, Plan
+from models.audit import _SQLITE_GUARDS
+from models.db import write_session
+from workflow import users
+from workflow.errors import NapflowError
+
+REQUEST = {  # what a caller sends with each trigger, so that only the guard under test can fail
+    "request_changes": {"comment": "please add customs measures"},
+    "return": {"comment": "the period is too short"},
+    "withdraw": {"comment": "superseded"},
+    "submit_to_committee": {"data": {"reference": "NV/2026/17", "publication_consent": True}},
+}
+
+
+@pytest.fixture
+def request_for() -> Callable[[str], dict[str, Any]]:
+    """request_for("withdraw") -> {"comment": ...}: a complete request for that trigger."""
+    return lambda trigger: dict(REQUEST.get(trigger, {}))
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order: plans, versions, reviews, audit events, users..."""
+    with engine.connect() as conn:
+        return {table.name: [tuple(row) for row in conn.execute(
+                    select(table).order_by(*table.primary_key.columns))]
+                for table in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def call(session_factory, people) -> Callable[..., Any]:
+    """call("drafter", service.fire, plan_id, "endorse"): one committed operation as a person."""
+    def run(name: str, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with write_session(session_factory) as session:
+            actor = users.get_user(session, people[name].username)
+            return operation(session, actor, *args, **kwargs)
+    return run
+
+
+@pytest.fixture
+def refused(engine, call) -> Callable[..., NapflowError]:
+    """refused(Forbidden, "viewer", service.fire, ...): the operation raises exactly that error,
+    and the database is row for row what it was before (no state, version, review or event)."""
+    def run(expected: type[NapflowError], name: str, operation: Callable[..., Any],
+            *args: Any, **kwargs: Any) -> NapflowError:
+        before = snapshot(engine)
+        with pytest.raises(NapflowError) as info:
+            call(name, operation, *args, **kwargs)
+        err = info.value
+        assert type(err) is expected, f"{name}: expected {expected.__name__}, got {err!r}"
+        assert (err.status, err.code) == (expected.status, expected.code)
+        assert snapshot(engine) == before, f"{name}: a refused operation left a trace"
+        return err
+    return run
+
+
+@pytest.fixture
+def plan_row(session_factory) -> Callable[[int], Plan]:
+    def read(plan_id: int) -> Plan:
+        with session_factory() as session:
+            return session.get(Plan, plan_id)
+    return read
+
+
+@pytest.fixture
+def tamper(engine) -> Callable[..., None]:
+    """tamper("UPDATE audit_events ...", params): write past the append-only guards, as an
+    attacker with the database's own credentials could; the guards are back afterwards."""
+    def run(sql: str, params: dict[str, Any] | None = None) -> None:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                conn.execute(text(sql), params or {})
+                return
+            conn.execute(text("DROP TRIGGER audit_events_no_update"))
+            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
+            conn.execute(text(sql), params or {})
+            # create_all would not recreate triggers on an existing table: reuse the model's DDL.
+            for ddl in _SQLITE_GUARDS:
+                conn.execute(ddl)
+    return run
