@@ -69,7 +69,10 @@ def _chain_events(session: Session, plan_id: int | None) -> Iterator[AuditEvent]
     where = AuditEvent.plan_id.is_(None) if plan_id is None else AuditEvent.plan_id == plan_id
     # Ordered by insertion, not by seq: a swapped or renumbered event must show up as a break.
     query = select(AuditEvent).where(where).order_by(AuditEvent.id)
-    yield from session.scalars(query.execution_options(yield_per=500))
+    # Closed even when the caller stops early at a bad event: on PostgreSQL yield_per streams
+    # from a server-side cursor, which must not be left open.
+    with session.scalars(query.execution_options(yield_per=500)) as events:
+        yield from events
 
 
 def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
