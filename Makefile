@@ -1,0 +1,33 @@
+# napflow: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstalled only when pyproject.toml changes (or the venv is new).
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test lint clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/napflow init-db
+	$(BIN)/napflow demo
+	$(BIN)/napflow serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest tests/
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
