@@ -36,10 +36,11 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def call(session_factory, people) -> Callable[..., Any]:
-    """call("drafter", service.fire, plan_id, "endorse"): one committed operation as a person."""
+    """call("drafter", service.fire, plan_id, "endorse"): one committed operation as a person
+    of the cast, or as any other user by username."""
     def run(name: str, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with write_session(session_factory) as session:
-            actor = users.get_user(session, people[name].username)
+            actor = users.get_user(session, people[name].username if name in people else name)
             return operation(session, actor, *args, **kwargs)
     return run
 
