@@ -88,7 +88,9 @@ def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
         elif event.computed_hash() != event.hash:
             problem = "hash does not match the event's fields"
         if problem:
-            return ChainReport(plan_id, False, count, expected_prev, event.seq, problem)
+            # The position where the chain breaks, not the seq the event claims: a renumbered,
+            # deleted or swapped event must not point the auditor at a seq that is intact.
+            return ChainReport(plan_id, False, count, expected_prev, count, problem)
         expected_prev, last = event.hash, event
     if plan_id is None:
         head = session.get(SystemChainHead, SYSTEM_HEAD_ID)
@@ -103,7 +105,8 @@ def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
                            f"the stored head (seq {kept_seq}) does not match the chain "
                            f"({count} events): events were cut off or added")
     if not state_ok:
-        return ChainReport(plan_id, False, count, expected_prev, count,
+        # The last event is intact; what is missing is the event that changed the state.
+        return ChainReport(plan_id, False, count, expected_prev, count + 1,
                            "the plan's state differs from the last event's to_state")
     return ChainReport(plan_id, True, count, expected_prev)
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Executable, select, text
 
 from models import Base, Plan
 from models.audit import _SQLITE_GUARDS
@@ -72,17 +72,20 @@ def plan_row(session_factory) -> Callable[[int], Plan]:
 
 @pytest.fixture
 def tamper(engine) -> Callable[..., None]:
-    """tamper("UPDATE audit_events ...", params): write past the append-only guards, as an
-    attacker with the database's own credentials could; the guards are back afterwards."""
-    def run(sql: str, params: dict[str, Any] | None = None) -> None:
+    """tamper(update(...), delete(...)): write past the append-only guards, as an attacker with
+    the database's own credentials could, in one transaction; the guards are back afterwards."""
+    def run(*statements: Executable) -> None:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
+                # the guards are ordinary triggers, which replica mode does not fire
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
-                conn.execute(text(sql), params or {})
+                for statement in statements:
+                    conn.execute(statement)
                 return
             conn.execute(text("DROP TRIGGER audit_events_no_update"))
             conn.execute(text("DROP TRIGGER audit_events_no_delete"))
-            conn.execute(text(sql), params or {})
+            for statement in statements:
+                conn.execute(statement)
             # create_all would not recreate triggers on an existing table: reuse the model's DDL.
             for ddl in _SQLITE_GUARDS:
                 conn.execute(ddl)

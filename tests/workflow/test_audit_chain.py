@@ -1,0 +1,183 @@
+"""The audit chain: one event per change, hashes an auditor can recompute, tampering detected."""
+
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from models import AuditEvent, Plan
+from workflow import service
+from workflow.audit import verify_all, verify_chain
+
+EVENTS = AuditEvent.__table__
+FIELDS = ("plan_id", "seq", "at", "actor", "action", "from_state", "to_state",
+          "content_version", "comment", "data", "prev_hash")
+MEASURE = {"obligation": "OP3a", "description": "Account for nuclear material — 核物质",
+           "lead_agency": "Office of Atoms for Peace"}
+
+
+def chain(engine, plan_id):
+    """The plan's events (or the system's, for None) as stored, in the order written."""
+    with engine.connect() as conn:
+        return [row._asdict() for row in conn.execute(
+            select(EVENTS).where(EVENTS.c.plan_id.is_(None) if plan_id is None
+                                 else EVENTS.c.plan_id == plan_id).order_by(EVENTS.c.id))]
+
+
+def auditors_hash(event: dict) -> str:
+    """The contract's recipe, written out as an auditor would, without napflow's code."""
+    body = json.dumps({name: event[name] for name in FIELDS}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def test_every_change_appends_exactly_one_event(make_plan, call, engine, plan_row):
+    plan_id = make_plan("draft")
+    steps = [
+        ("drafter", service.edit_plan, {"title": "Plan 2026-2028"}, "edit"),
+        ("drafter", service.edit_plan, {"content": {"measures": [MEASURE]}}, "edit"),
+        ("drafter", service.assign_reviewer, {"username": "reviewer"}, "assign_reviewer"),
+        ("drafter", service.assign_reviewer, {"username": "reviewer2"}, "assign_reviewer"),
+        ("drafter", service.remove_reviewer, {"username": "reviewer2"}, "remove_reviewer"),
+        ("drafter", service.fire, {"trigger": "submit_for_review"}, "submit_for_review"),
+        ("reviewer", service.record_review, {"decision": "request_changes",
+                                             "comment": "Ajoutez les douanes — ça presse"},
+         "review"),
+        ("reviewer", service.fire, {"trigger": "request_changes", "comment": "see review"},
+         "request_changes"),
+        ("drafter", service.edit_plan, {"title": "Plan 2026-2028"}, None),  # no change, no event
+    ]
+    for who, operation, kwargs, action in steps:
+        before = len(chain(engine, plan_id))
+        call(who, operation, plan_id, **kwargs)
+        events = chain(engine, plan_id)
+        assert len(events) == before + (action is not None), (operation.__name__, kwargs)
+        if action:
+            assert (events[-1]["action"], events[-1]["actor"]) == (action, who)
+
+    events = chain(engine, plan_id)
+    assert [e["action"] for e in events][:1] == ["create"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["prev_hash"] == "0" * 64
+    for previous, event in zip(events, events[1:], strict=False):
+        assert event["prev_hash"] == previous["hash"]
+    for event in events:
+        assert event["hash"] == auditors_hash(event)
+    assert events[4]["data"] == {"username": "reviewer2", "required": True}
+    plan = plan_row(plan_id)
+    assert (plan.audit_seq, plan.audit_head) == (len(events), events[-1]["hash"])
+    assert events[-1]["to_state"] == plan.state == "draft"
+
+
+def test_a_full_lifecycle_verifies(make_plan, db):
+    plan_id = make_plan("acknowledged")
+    report = verify_chain(db, plan_id)
+    assert report.as_dict() == {"valid": True, "events": 8, "head": report.head,
+                                "first_invalid_seq": None}
+    assert report.head == db.get(Plan, plan_id).audit_head
+
+
+@pytest.fixture
+def reviewed_plan(make_plan, engine):
+    """A plan in national approval: create, assign, submit, review, endorse (seq 1 to 5)."""
+    def make() -> tuple[int, list[dict]]:
+        plan_id = make_plan("national_approval")
+        events = chain(engine, plan_id)
+        assert [e["action"] for e in events] == [
+            "create", "assign_reviewer", "submit_for_review", "review", "endorse"]
+        return plan_id, events
+    return make
+
+
+def event_of(events, seq):
+    return EVENTS.c.id == events[seq - 1]["id"]
+
+
+FIELD_EDITS = [("at", "2020-01-01T00:00:00.000000Z"), ("actor", "mallory"),
+               ("action", "approve"), ("from_state", "national_approval"),
+               ("to_state", "approved"), ("content_version", 7), ("comment", "all fine"),
+               ("data", {"decision": "approve"}), ("prev_hash", "0" * 64), ("hash", "f" * 64),
+               ("seq", 9)]
+
+
+def test_editing_any_field_of_an_event_is_detected(reviewed_plan, tamper, session_factory):
+    for field, value in FIELD_EDITS:
+        plan_id, events = reviewed_plan()
+        tamper(update(EVENTS).where(event_of(events, 3)).values({field: value}))
+        with session_factory() as session:
+            report = verify_chain(session, plan_id)
+        assert (report.valid, report.first_invalid_seq) == (False, 3), field
+
+
+def forged(events, seq, **fields):
+    event = {**{name: events[-1][name] for name in FIELDS}, "seq": seq,
+             "prev_hash": events[-1]["hash"], "actor": "mallory", **fields}
+    return {**event, "hash": auditors_hash(event)}
+
+
+def swap_ids(events, a, b):
+    ida, idb = events[a - 1]["id"], events[b - 1]["id"]
+    return [update(EVENTS).where(EVENTS.c.id == ida).values(id=-1),
+            update(EVENTS).where(EVENTS.c.id == idb).values(id=ida),
+            update(EVENTS).where(EVENTS.c.id == -1).values(id=idb)]
+
+
+def move_head(plan_id, events, seq):
+    return update(Plan.__table__).where(Plan.__table__.c.id == plan_id).values(
+        audit_seq=seq, audit_head=events[seq - 1]["hash"])
+
+
+# what the attacker does to a plan's chain of 5 events -> the first seq that no longer verifies
+TAMPERING = {
+    "delete an event": (lambda p, e: [delete(EVENTS).where(event_of(e, 3))], 3),
+    "swap two events": (lambda p, e: swap_ids(e, 3, 4), 3),
+    "insert a forged event": (lambda p, e: [insert(EVENTS).values(forged(e, 6))], 6),
+    "insert a badly forged event": (
+        lambda p, e: [insert(EVENTS).values({**forged(e, 6), "hash": "a" * 64})], 6),
+    "truncate the tail": (lambda p, e: [delete(EVENTS).where(EVENTS.c.seq >= 4,
+                                                             EVENTS.c.plan_id == p)], 4),
+    "truncate the tail and move the head": (
+        lambda p, e: [delete(EVENTS).where(event_of(e, 5)), move_head(p, e, 4)], 5),
+    "change the plan's state without an event": (
+        lambda p, e: [update(Plan.__table__).where(Plan.__table__.c.id == p)
+                      .values(state="approved")], 6),
+}
+
+
+@pytest.mark.parametrize("attack", TAMPERING)
+def test_tampering_is_detected(reviewed_plan, tamper, session_factory, attack):
+    plan_id, events = reviewed_plan()
+    statements, first_invalid = TAMPERING[attack]
+    tamper(*statements(plan_id, events))
+    with session_factory() as session:
+        report = verify_chain(session, plan_id)
+    assert (report.valid, report.first_invalid_seq) == (False, first_invalid)
+
+
+def test_verify_all_reports_each_chain_then_the_system_chain(
+        reviewed_plan, tamper, engine, session_factory):
+    (first, _), (second, events), (third, _) = [reviewed_plan() for _ in range(3)]
+    with session_factory() as session:
+        assert [r.valid for r in verify_all(session)] == [True] * 4
+    system = chain(engine, None)
+    tamper(delete(EVENTS).where(event_of(events, 2)),
+           update(EVENTS).where(event_of(system, 2)).values(actor="mallory"))
+    with session_factory() as session:
+        assert [(r.plan_id, r.valid, r.first_invalid_seq) for r in verify_all(session)] == [
+            (first, True, None), (second, False, 2), (third, True, None), (None, False, 2)]
+        assert [r.plan_id for r in verify_all(session, third)] == [third]
+
+
+def test_the_database_refuses_to_change_or_remove_events(make_plan, engine, tamper):
+    plan_id = make_plan("stakeholder_review")
+    tamper(text("SELECT 1"))  # the tampering fixture puts the guards back
+    before = chain(engine, plan_id)
+    emptying = ("TRUNCATE audit_events" if engine.dialect.name == "postgresql"
+                else "DELETE FROM audit_events")
+    for sql in ("UPDATE audit_events SET actor = 'mallory' WHERE plan_id = :plan",
+                "DELETE FROM audit_events WHERE plan_id = :plan AND seq = 3", emptying):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(sql), {"plan": plan_id})
+    assert chain(engine, plan_id) == before
