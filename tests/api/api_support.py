@@ -25,3 +25,13 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str) and body["detail"]
     return body
+
+CONTENT = {
+    "summary": "Strengthen export controls and border enforcement.",
+    "period": {"start": "2026-01-01", "end": "2028-12-31"},
+    "measures": [{"obligation": "OP3d", "description": "Adopt a national control list",
+                  "lead_agency": "Ministry of Commerce", "domains": ["nuclear", "chemical"]}],
+}
+# CONTENT as napflow stores and shows it: the measure's defaults filled in.
+NORMAL_CONTENT = {**CONTENT, "measures": [
+    {**CONTENT["measures"][0], "assistance_needed": False, "status": "planned"}]}

@@ -31,8 +31,9 @@ class Api:
     def delete(self, path, who=None, **kwargs):
         return self.request("DELETE", path, who, **kwargs)
 
-    def fire(self, plan_id, trigger, who, **body):
-        return self.post(f"/plans/{plan_id}/transitions", who, json={"trigger": trigger, **body})
+    def fire(self, plan_id, trigger, who, *, headers=None, **body):
+        return self.post(f"/plans/{plan_id}/transitions", who, headers=headers,
+                         json={"trigger": trigger, **body})
 
     def plan(self, plan_id, who="drafter") -> dict:
         response = self.get(f"/plans/{plan_id}", who)
