@@ -1,6 +1,7 @@
 """Workflow test fixtures: act as someone, and prove that refusals leave no trace."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -46,18 +47,32 @@ def call(session_factory, people) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def refused(engine, call) -> Callable[..., NapflowError]:
+def all_rows(engine) -> Callable[[], dict[str, list[tuple]]]:
+    return lambda: snapshot(engine)
+
+
+@pytest.fixture
+def unchanged(engine) -> Callable[[], AbstractContextManager[None]]:
+    """`with unchanged():` the block leaves the database row for row as it found it."""
+    @contextmanager
+    def check() -> Iterator[None]:
+        before = snapshot(engine)
+        yield
+        assert snapshot(engine) == before, "a refused operation left a trace"
+    return check
+
+
+@pytest.fixture
+def refused(call, unchanged) -> Callable[..., NapflowError]:
     """refused(Forbidden, "viewer", service.fire, ...): the operation raises exactly that error,
     and the database is row for row what it was before (no state, version, review or event)."""
     def run(expected: type[NapflowError], name: str, operation: Callable[..., Any],
             *args: Any, **kwargs: Any) -> NapflowError:
-        before = snapshot(engine)
-        with pytest.raises(NapflowError) as info:
+        with unchanged(), pytest.raises(NapflowError) as info:
             call(name, operation, *args, **kwargs)
         err = info.value
         assert type(err) is expected, f"{name}: expected {expected.__name__}, got {err!r}"
         assert (err.status, err.code) == (expected.status, expected.code)
-        assert snapshot(engine) == before, f"{name}: a refused operation left a trace"
         return err
     return run
 
