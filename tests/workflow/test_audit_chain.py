@@ -111,6 +111,16 @@ def test_editing_any_field_of_an_event_is_detected(reviewed_plan, tamper, sessio
         assert (report.valid, report.first_invalid_seq) == (False, 3), field
 
 
+def test_moving_an_event_to_another_plan_breaks_both_chains(
+        reviewed_plan, make_plan, tamper, session_factory):
+    plan_id, events = reviewed_plan()
+    other = make_plan("draft")  # one event: seq 3 is free there
+    tamper(update(EVENTS).where(event_of(events, 3)).values(plan_id=other))
+    with session_factory() as session:
+        assert [(r.valid, r.first_invalid_seq) for r in verify_all(session)] == [
+            (False, 3), (False, 1), (True, None)]
+
+
 def forged(events, seq, **fields):
     event = {**{name: events[-1][name] for name in FIELDS}, "seq": seq,
              "prev_hash": events[-1]["hash"], "actor": "mallory", **fields}
