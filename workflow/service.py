@@ -145,6 +145,10 @@ def version_of(session: Session, plan: Plan, number: int) -> ContentVersion:
 def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: str,
                     required: bool = True) -> ReviewerAssignment:
     plan = load_plan(session, actor, plan_id, lock=True)
+    if not isinstance(required, bool):
+        raise ValidationFailed({"required": ["Must be true or false."]})
+    if not isinstance(username, str):
+        raise ValidationFailed({"username": ["Must be a string."]})
     reviewer = session.scalars(select(User).where(User.username == username)).one_or_none()
     if reviewer is None or not reviewer.holds_exactly("reviewer", plan.country):
         raise ValidationFailed({"username": [f"{username!r} does not hold reviewer for "
@@ -190,6 +194,8 @@ def record_review(session: Session, actor: User, plan_id: int, *, decision: str,
     plan = load_plan(session, actor, plan_id, lock=True)
     if decision not in ("approve", "request_changes"):
         raise ValidationFailed({"decision": ["Must be one of: approve, request_changes."]})
+    if comment is not None and not isinstance(comment, str):
+        raise ValidationFailed({"comment": ["Must be a string."]})
     if decision == "request_changes" and not (comment or "").strip():
         raise ValidationFailed({"comment": ["A comment is required to request changes."]})
     if not (actor.holds_exactly("reviewer", plan.country) and is_assigned(session, actor, plan)):
@@ -250,6 +256,11 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
     plan = load_plan(session, actor, plan_id, lock=True)
     workflow = workflow_of(plan)
     candidates = workflow.check_trigger(trigger)
+    # Guards read these and must never raise, so a wrong type is refused before they run.
+    if comment is not None and not isinstance(comment, str):
+        raise ValidationFailed({"comment": ["Must be a string."]})
+    if data is not None and not isinstance(data, dict):
+        raise ValidationFailed({"data": ["Must be an object."]})
     data = data or {}
     _check_request_data(candidates, data)
     taken = workflow.transition(trigger, plan.state)

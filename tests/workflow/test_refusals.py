@@ -115,6 +115,22 @@ def test_request_fields_are_validated(make_plan, refused):
     assert list(err.errors) == ["data.reference"]
 
 
+def test_values_of_the_wrong_type_are_validation_errors(make_plan, refused):
+    plan_id = make_plan("stakeholder_review")
+    for who, operation, kwargs, path in [
+            ("drafter", service.assign_reviewer, {"username": "reviewer2", "required": "yes"},
+             "required"),
+            ("drafter", service.assign_reviewer, {"username": 5}, "username"),
+            ("drafter", service.fire, {"trigger": "withdraw", "comment": 5}, "comment"),
+            ("drafter", service.fire, {"trigger": "withdraw", "comment": "c", "data": [1]},
+             "data"),
+            ("reviewer", service.record_review, {"decision": "approve", "comment": 5},
+             "comment"),
+            ("reviewer", service.record_review, {"decision": ["approve"]}, "decision")]:
+        err = refused(ValidationFailed, who, operation, plan_id, **kwargs)
+        assert list(err.errors) == [path], kwargs
+
+
 def test_review_fields_are_validated(make_plan, refused):
     plan_id = make_plan("stakeholder_review")
     err = refused(ValidationFailed, "reviewer", service.record_review, plan_id, decision="maybe")
