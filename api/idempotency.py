@@ -32,8 +32,8 @@ def claim(user: User) -> Response | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key.strip() or len(key) > 255:
-        raise ValidationFailed({HEADER: ["Must be 1 to 255 characters."]})
+    if not key.strip() or len(key) > 255 or "\x00" in key:
+        raise ValidationFailed({HEADER: ["Must be 1 to 255 characters, none of them NUL."]})
     fingerprint, now = _fingerprint(), utcnow()
     ttl = timedelta(seconds=current_app.config["IDEMPOTENCY_TTL_SECONDS"])
     stale = timedelta(seconds=current_app.config["IDEMPOTENCY_STALE_SECONDS"])

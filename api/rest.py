@@ -5,15 +5,18 @@ the plan), 400 (is the body a JSON object), then the view's own 422/403/409/412/
 One transaction per request, committed here at the boundary only when the answer is a success.
 """
 
+from typing import Any
+
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import audit, auth, db, errors, general, idempotency, plans, reviews
 from workflow.access import load_plan
-from workflow.errors import BadRequest
+from workflow.errors import BadRequest, NotFound, ValidationFailed
 
 PREFIX = "/api/v1/"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NUL = "\x00"
 
 
 def init_app(app: Flask) -> None:
@@ -38,10 +41,17 @@ def _before() -> Response | None:
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         load_plan(db.session(), user, plan_id)
+    if any(NUL in str(value) for value in (request.view_args or {}).values()):
+        raise NotFound("no such resource")
+    body: Any = None
     if request.method in ("POST", "PUT", "PATCH"):
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    with_nul = _nul_fields(body) + [name for name, value in request.args.items(multi=True)
+                                    if NUL in name + value]
+    if with_nul:
+        raise ValidationFailed({name: ["Must not contain NUL characters."] for name in with_nul})
     if request.method == "POST":
         replay = idempotency.claim(user)
         if replay is not None:
@@ -49,6 +59,23 @@ def _before() -> Response | None:
     if request.method in WRITES:
         db.begin_write()
     return None
+
+
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Paths in a JSON body whose string or key holds NUL, which PostgreSQL text cannot store."""
+    if isinstance(value, str):
+        return [path] if NUL in value else []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        found += ([where] if NUL in str(key) else []) + _nul_fields(item, where)
+    return found
 
 
 def _after(response: Response) -> Response:

@@ -3,11 +3,13 @@
 import base64
 import binascii
 import json
+from datetime import UTC
 from functools import cache
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models import as_utc, isoformat
+from workflow.access import MAX_ID
 from workflow.content import PlanContentSchema, not_blank
 from workflow.countries import is_iso3
 
@@ -39,9 +41,20 @@ class Cursor(fields.String):
             after = json.loads(base64.urlsafe_b64decode(text.encode() + b"==="))["after"]
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise ValidationError("Not a valid cursor.") from None
-        if not isinstance(after, int) or isinstance(after, bool):
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
             raise ValidationError("Not a valid cursor.")
         return after
+
+
+class UtcQueryDateTime(fields.AwareDateTime):
+    """A timestamp with its offset, as UTC; one that has no UTC equivalent is invalid."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Not a representable UTC time.") from None
 
 
 class UtcDateTime(fields.DateTime):
@@ -69,11 +82,11 @@ class PlanListArgs(PageArgs):
 
 class AuditListArgs(PageArgs):
     country = fields.String(validate=iso3)
-    plan = fields.Integer(validate=validate.Range(1))
+    plan = fields.Integer(validate=validate.Range(1, MAX_ID))
     actor = fields.String(validate=validate.Length(1, 64))
     action = fields.String(validate=validate.Length(1, 64))
-    since = fields.AwareDateTime(default_timezone=None)
-    until = fields.AwareDateTime(default_timezone=None)
+    since = UtcQueryDateTime()
+    until = UtcQueryDateTime()
 
 
 class PlanCreateArgs(Schema):

@@ -6,6 +6,9 @@ from sqlalchemy.orm import Session
 from models import Plan, ReviewerAssignment, User
 from workflow.errors import NotFound
 
+# Ids are PostgreSQL INTEGERs: a larger number names nothing, and must not reach the database.
+MAX_ID = 2**31 - 1
+
 # Roles that see every plan of their country, whatever its state.
 NATIONAL_ROLES = ("drafter", "reviewer", "approver", "submitter", "viewer", "auditor")
 
@@ -53,6 +56,8 @@ def load_plan(session: Session, user: User, plan_id: int, *, lock: bool = False)
     With `lock`, the row is locked until the transaction ends (SELECT ... FOR UPDATE on
     PostgreSQL; on SQLite the writing transaction already holds the database's write lock).
     """
+    if not 0 < plan_id <= MAX_ID:
+        raise NotFound(f"plan {plan_id} not found")
     query = select(Plan).where(Plan.id == plan_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)

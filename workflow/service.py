@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ContentVersion, Plan, Review, ReviewerAssignment, User
-from workflow.access import holds_transition_role, is_assigned, load_plan
+from workflow.access import MAX_ID, holds_transition_role, is_assigned, load_plan
 from workflow.audit import append_event
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
@@ -134,6 +134,8 @@ def current_content(session: Session, plan: Plan) -> dict[str, Any]:
 
 
 def version_of(session: Session, plan: Plan, number: int) -> ContentVersion:
+    if not 0 < number <= MAX_ID:
+        raise NotFound(f"plan {plan.id} has no content version {number}")
     version = session.scalars(select(ContentVersion).where(
         ContentVersion.plan_id == plan.id, ContentVersion.number == number)).one_or_none()
     if version is None:

@@ -58,6 +58,13 @@ class Api:
                 "history": self.history(plan_id, who)}
 
 
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Overrides pytest-flask's: it keeps one request context pushed for the whole test, so
+    every request shares one app context and one `g` (session, user, idempotency flags) and
+    reads a stale snapshot. Here, as in production, each request has its own."""
+
+
 @pytest.fixture
 def api(client, people):
     return Api(client, people)

@@ -1,0 +1,168 @@
+"""Errors: problem+json with a `code`, 401 and 400 first, and never a 500."""
+
+from datetime import timedelta
+
+import pytest
+from api_support import assert_problem
+
+import workflow.users
+from models import utcnow
+
+WRITES = [
+    ("POST", "/plans"),
+    ("PATCH", "/plans/{id}"),
+    ("POST", "/plans/{id}/transitions"),
+    ("POST", "/plans/{id}/reviewers"),
+    ("POST", "/plans/{id}/reviews"),
+]
+
+
+# -- 401 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("authorization", [
+    None, "", "Bearer", "Bearer ", "Basic ZHJhZnRlcjpzZWNyZXQ=", "Bearer not-a-token",
+    "Token abc", "Bearer abc def",
+])
+def test_a_missing_or_wrong_token_is_401_with_www_authenticate(api, make_plan, authorization):
+    plan_id = make_plan("draft")
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for method, path in [("GET", "/me"), ("GET", f"/plans/{plan_id}"), ("GET", "/plans/999"),
+                         ("POST", f"/plans/{plan_id}/transitions"), ("GET", "/audit")]:
+        response = api.request(method, path, headers=headers, data="not json")
+        assert_problem(response, 401, "unauthenticated")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_expired_token_is_401_on_its_next_use(api, make_user, monkeypatch):
+    person = make_user("short-lived", "viewer:THA", expires="1h")
+    assert api.get("/me", person).status_code == 200
+    later = utcnow() + timedelta(hours=1, seconds=1)
+    monkeypatch.setattr(workflow.users, "utcnow", lambda: later)
+    response = api.get("/me", person)
+    assert_problem(response, 401, "unauthenticated")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_token_is_401_on_its_next_use(api, people, revoke_tokens):
+    assert api.get("/me", "drafter").status_code == 200
+    revoke_tokens("drafter")
+    assert_problem(api.get("/me", "drafter"), 401, "unauthenticated")
+    assert api.get("/me", "drafter2").status_code == 200
+
+
+# -- 400 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("data", "content_type"), [
+    ("{not json", "application/json"),
+    ("[1, 2]", "application/json"),
+    ('"a string"', "application/json"),
+    ("null", "application/json"),
+    ("42", "application/json"),
+    ("", "application/json"),
+    ('{"title": "x"}', "text/plain"),
+    ("country=THA", "application/x-www-form-urlencoded"),
+])
+def test_a_body_that_is_not_a_json_object_is_400(api, make_plan, data, content_type):
+    plan_id = make_plan("draft")
+    before = api.snapshot(plan_id)
+    for method, path in WRITES:
+        response = api.request(method, path.format(id=plan_id), "drafter", data=data,
+                               content_type=content_type, headers={"If-Match": before["etag"]})
+        assert_problem(response, 400, "bad_request")
+    assert api.snapshot(plan_id) == before
+
+
+# -- every code of the contract's table is a problem ---------------------------------------
+def test_each_error_code_is_a_problem_with_its_status(api, make_plan):
+    draft, review = make_plan("draft"), make_plan("stakeholder_review")
+    etag = api.etag(draft)
+    cases = {
+        ("bad_request", 400): api.post("/plans", "drafter", data="x",
+                                       content_type="application/json"),
+        ("unauthenticated", 401): api.get("/me"),
+        ("forbidden", 403): api.fire(draft, "submit_for_review", "viewer"),
+        ("not_found", 404): api.get("/plans/999", "drafter"),
+        ("invalid_transition", 409): api.fire(draft, "endorse", "drafter"),
+        ("not_editable", 409): api.delete(f"/plans/{review}/reviewers/reviewer", "drafter"),
+        ("precondition_failed", 412): api.patch(f"/plans/{draft}", "drafter",
+                                                json={"title": "x"}, headers={"If-Match": '"0"'}),
+        ("precondition_required", 428): api.patch(f"/plans/{draft}", "drafter",
+                                                  json={"title": "x"}),
+        ("validation_error", 422): api.post("/plans", "drafter", json={"country": "XX"}),
+        ("guard_failed", 422): api.fire(draft, "submit_for_review", "drafter"),
+        ("unknown_trigger", 422): api.fire(draft, "to_submitted", "drafter"),
+    }
+    for (code, status), response in cases.items():
+        body = assert_problem(response, status, code)
+        assert body["type"].endswith(code)
+    assert api.etag(draft) == etag
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/plans/99999999999999999999"),
+    ("GET", "/plans/-1"),
+    ("GET", "/plans/abc"),
+    ("GET", "/plans?limit=abc"),
+    ("GET", "/plans?cursor=%FF%FE"),
+    ("GET", "/plans?country=%00"),
+    ("GET", "/plans?state=" + "x" * 5000),
+    ("GET", "/audit?since=yesterday"),
+    ("GET", "/audit?since=9999-12-31T23:59:59-14:00"),
+    ("GET", "/audit?until=0001-01-01T00:00:00%2B14:00"),
+    ("GET", "/plans?cursor=eyJhZnRlciI6IDEwMDAwMDAwMDAwMDAwMDAwMDAwMH0"),  # after: 10**20
+    ("GET", "/audit?plan=99999999999999999999"),
+    ("GET", "/plans/1/versions/99999999999999999999"),
+    ("GET", "/plans/1/reviewers?limit=-5"),
+    ("DELETE", "/plans/1/reviewers/%E2%98%83"),
+    ("PUT", "/plans/1"),
+    ("DELETE", "/plans/1"),
+    ("GET", "/nowhere"),
+])
+def test_no_request_however_malformed_gets_a_500(api, make_plan, method, path):
+    make_plan("draft")
+    response = api.request(method, path, "drafter")
+    assert 400 <= response.status_code < 500, response.get_data(True)
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"]
+
+
+@pytest.mark.parametrize("body", [
+    {"country": "THA", "title": "x" * 100_000},
+    {"country": "THA", "title": "t", "content": {"measures": [{"obligation": None}]}},
+    {"country": "THA", "title": "t", "content": {"measures": "many"}},
+    {"country": "THA", "title": "t", "content": {"period": {"start": "2026-02-30",
+                                                            "end": "2026-03-01"}}},
+    {"country": "THA", "title": "t\u0000"},
+    {"country": ["THA"], "title": {"a": 1}},
+    {"country": "THA", "title": "t", "workflow": None},
+])
+def test_malformed_fields_are_422_not_500(api, body):
+    response = api.post("/plans", "drafter", json=body)
+    assert response.status_code in (201, 422), response.get_data(True)
+    if response.status_code == 422:
+        assert_problem(response, 422, "validation_error")
+
+
+NUL = "a\u0000b"
+
+
+@pytest.mark.parametrize(("method", "path", "who", "body", "headers"), [
+    ("POST", "/plans", "drafter", {"country": "THA", "title": NUL}, {}),
+    ("POST", "/plans", "drafter", {"country": "THA", "title": "t", "content": {"summary": NUL}},
+     {}),
+    ("POST", "/plans/{draft}/transitions", "drafter", {"trigger": "withdraw", "comment": NUL}, {}),
+    ("POST", "/plans/{draft}/reviewers", "drafter", {"username": NUL}, {}),
+    ("POST", "/plans/{review}/reviews", "reviewer",
+     {"decision": "request_changes", "comment": NUL}, {}),
+    ("POST", "/plans/{draft}/transitions", "drafter", {"trigger": "withdraw", "comment": "x"},
+     {"Idempotency-Key": NUL}),
+    ("GET", "/plans?state=a%00b", "drafter", None, {}),
+    ("GET", "/plans?workflow=a%00b", "drafter", None, {}),
+    ("GET", "/audit?actor=a%00b", "drafter", None, {}),
+    ("DELETE", "/plans/{draft}/reviewers/a%00b", "drafter", None, {}),
+])
+def test_a_nul_character_is_refused_not_a_500(api, make_plan, method, path, who, body, headers):
+    # PostgreSQL text cannot hold NUL: napflow refuses it on both databases alike.
+    plans = {"draft": make_plan("draft"), "review": make_plan("stakeholder_review")}
+    response = api.request(method, path.format(**plans), who, json=body, headers=headers)
+    status = 404 if method == "DELETE" else 422
+    assert_problem(response, status, "not_found" if status == 404 else "validation_error")
+    assert len(api.get("/plans", "drafter").get_json()["items"]) == 2
