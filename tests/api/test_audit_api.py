@@ -71,7 +71,7 @@ def two_countries(api, make_plan):
     return {"tha": tha, "vnm": vnm}
 
 
-@pytest.mark.parametrize(("query", "expect"), [
+FILTERS = [  # (query, which events it selects)
     ("country=THA", lambda e, p: e["plan_id"] in p["tha"]),
     ("country=VNM", lambda e, p: e["plan_id"] == p["vnm"]),
     ("plan={vnm}", lambda e, p: e["plan_id"] == p["vnm"]),
@@ -79,14 +79,17 @@ def two_countries(api, make_plan):
     ("action=review", lambda e, p: e["action"] == "review"),
     ("action=review&country=VNM", lambda e, p: e["action"] == "review"
      and e["plan_id"] == p["vnm"]),
-])
-def test_audit_filters(api, two_countries, query, expect):
+]
+
+
+def test_audit_filters(api, two_countries):
     everything = api.get("/audit?limit=500", "global_auditor").get_json()["items"]
-    response = api.get("/audit?limit=500&" + query.format(**two_countries), "global_auditor")
-    assert response.status_code == 200
-    found = response.get_json()["items"]
-    assert found
-    assert found == [e for e in everything if expect(e, two_countries)]
+    for query, expect in FILTERS:
+        response = api.get("/audit?limit=500&" + query.format(**two_countries), "global_auditor")
+        assert response.status_code == 200
+        found = response.get_json()["items"]
+        assert found, query
+        assert found == [e for e in everything if expect(e, two_countries)], query
 
 
 def test_audit_since_and_until_bound_the_events_by_time(api, two_countries):
@@ -119,10 +122,12 @@ def test_the_audit_log_shows_each_caller_only_what_it_may_see(api, two_countries
     assert plans_in("admin") == {None}
 
 
-@pytest.mark.parametrize("query", ["country=tha", "country=XXX", "plan=0", "plan=x",
-                                   "since=yesterday", "until=2026-01-01T00:00:00",
-                                   "actor="])
-def test_malformed_audit_filters_are_422(api, query):
-    problem = assert_problem(api.get(f"/audit?{query}", "global_auditor"), 422,
-                             "validation_error")
-    assert query.split("=")[0] in problem["errors"]
+BAD_FILTERS = ["country=tha", "country=XXX", "plan=0", "plan=x", "since=yesterday",
+               "until=2026-01-01T00:00:00", "actor="]
+
+
+def test_malformed_audit_filters_are_422(api):
+    for query in BAD_FILTERS:
+        problem = assert_problem(api.get(f"/audit?{query}", "global_auditor"), 422,
+                                 "validation_error")
+        assert query.split("=")[0] in problem["errors"], query

@@ -127,10 +127,10 @@ def test_a_key_whose_first_request_still_runs_is_409(app, api, make_plan):
                    409, "invalid_transition")
 
 
-@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
-def test_a_malformed_key_is_422(api, key):
-    response = api.post("/plans", "drafter", json={"country": "THA", "title": "NAP"},
-                        headers={"Idempotency-Key": key})
-    problem = assert_problem(response, 422, "validation_error")
-    assert "Idempotency-Key" in problem["errors"]
+def test_a_malformed_key_is_422(api):
+    for key in ("", "   ", "k" * 256):
+        response = api.post("/plans", "drafter", json={"country": "THA", "title": "NAP"},
+                            headers={"Idempotency-Key": key})
+        problem = assert_problem(response, 422, "validation_error")
+        assert "Idempotency-Key" in problem["errors"]
     assert api.get("/plans", "drafter").get_json()["items"] == []

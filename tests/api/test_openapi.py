@@ -2,7 +2,7 @@
 
 import pytest
 
-from api import schemas
+from api import create_app, schemas
 from workflow.content import OBLIGATIONS, MeasureSchema
 
 # Every path and method of the contract's HTTP API table.
@@ -25,9 +25,13 @@ CONTRACT = {
 }
 
 
-@pytest.fixture
-def spec(client):
-    response = client.get("/openapi.json")
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    """The document, fetched once: it depends on the code, not on the database's contents."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi')}/napflow.db"
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    response = app.test_client().get("/openapi.json")
+    app.extensions["napflow.db"].engine.dispose()
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     return response.get_json()

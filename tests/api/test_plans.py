@@ -40,7 +40,7 @@ def test_create_without_content_makes_an_empty_draft(api):
     assert plan["content"] == {"measures": []}
 
 
-@pytest.mark.parametrize(("body", "field"), [
+INVALID = [  # (fields sent on top of a valid create, the path of the error)
     ({"country": "tha"}, "country"),
     ({"country": "XXX"}, "country"),
     ({"title": "  "}, "title"),
@@ -53,10 +53,13 @@ def test_create_without_content_makes_an_empty_draft(api):
     ({"content": {"period": {"start": "2027-01-01", "end": "2026-01-01"}}}, "content.period.end"),
     ({"content": []}, "content"),
     ({"owner": "someone"}, "owner"),
-])
-def test_create_refuses_invalid_fields_keyed_by_path(api, body, field):
-    problem = assert_problem(create(api, **body), 422, "validation_error")
-    assert field in problem["errors"], problem["errors"]
+]
+
+
+def test_create_refuses_invalid_fields_keyed_by_path(api):
+    for body, field in INVALID:
+        problem = assert_problem(create(api, **body), 422, "validation_error")
+        assert field in problem["errors"], (body, problem["errors"])
     assert api.get("/plans", "drafter").get_json()["items"] == []
 
 
@@ -65,10 +68,11 @@ def test_create_requires_country_and_title(api):
     assert {"country", "title"} <= set(problem["errors"])
 
 
-@pytest.mark.parametrize("who", ["vnm_drafter", "approver", "viewer", "admin", "committee",
-                                 "global_auditor"])
-def test_only_a_drafter_of_the_country_may_create(api, who):
-    assert_problem(create(api, who), 403, "forbidden")
+def test_only_a_drafter_of_the_country_may_create(api):
+    # admin is not a drafter by virtue of being admin
+    for who in ("vnm_drafter", "approver", "viewer", "admin", "committee", "global_auditor"):
+        assert_problem(create(api, who), 403, "forbidden")
+    assert api.get("/plans", "global_auditor").get_json()["items"] == []
 
 
 # -- read --------------------------------------------------------------------------------
@@ -201,8 +205,8 @@ def test_content_changes_only_in_draft(api, make_plan, state):
                              headers={"If-Match": api.etag(plan_id)}), 409, "not_editable")
 
 
-@pytest.mark.parametrize("who", ["approver", "reviewer", "viewer", "global_auditor"])
-def test_only_a_drafter_may_patch(api, make_plan, who):
+def test_only_a_drafter_may_patch(api, make_plan):
     plan_id = make_plan("draft")
-    assert_problem(api.patch(f"/plans/{plan_id}", who, json={"title": "Mine"},
-                             headers={"If-Match": api.etag(plan_id)}), 403, "forbidden")
+    for who in ("approver", "reviewer", "viewer", "global_auditor"):
+        assert_problem(api.patch(f"/plans/{plan_id}", who, json={"title": "Mine"},
+                                 headers={"If-Match": api.etag(plan_id)}), 403, "forbidden")
