@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
@@ -17,7 +18,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1",
 
 @blp.route("/plans/<int:plan_id>/history")
 class History(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args, plan_id):
         """The plan's audit events, oldest first."""
@@ -39,7 +40,7 @@ class HistoryVerify(MethodView):
 
 @blp.route("/audit")
 class Audit(MethodView):
-    @blp.arguments(AuditListArgs, location="query")
+    @blp.arguments(AuditListArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args):
         """Every audit event the caller may see, with filters."""

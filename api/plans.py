@@ -3,6 +3,7 @@
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
@@ -37,7 +38,7 @@ def shown(plan, status: int = 200, **headers):
 
 @blp.route("")
 class Plans(MethodView):
-    @blp.arguments(PlanListArgs, location="query")
+    @blp.arguments(PlanListArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(PlanSummarySchema))
     def get(self, args):
         """List the plans the caller may see."""
@@ -85,7 +86,7 @@ class Transitions(MethodView):
 
 @blp.route("/<int:plan_id>/versions")
 class Versions(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(VersionSchema))
     def get(self, args, plan_id):
         """The plan's content versions, oldest first."""

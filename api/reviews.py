@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
@@ -23,7 +24,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
 
 @blp.route("/<int:plan_id>/reviewers")
 class Reviewers(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewerSchema))
     def get(self, args, plan_id):
         """The plan's assigned reviewers."""
@@ -49,7 +50,7 @@ class ReviewerByName(MethodView):
 
 @blp.route("/<int:plan_id>/reviews")
 class Reviews(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewSchema))
     def get(self, args, plan_id):
         """Every review recorded on the plan, oldest first."""

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from api_support import assert_problem
+from tests.api.api_support import assert_problem
 
 import workflow.users
 from models import utcnow

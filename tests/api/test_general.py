@@ -1,6 +1,6 @@
 """GET /me, /workflows and /status: the caller, the lifecycle as data, and the overview."""
 
-from api_support import assert_problem
+from tests.api.api_support import assert_problem
 
 NAP_TRIGGERS = ["submit_for_review", "endorse", "request_changes", "approve", "return",
                 "submit_to_committee", "acknowledge", "revise", "withdraw"]

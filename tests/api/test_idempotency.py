@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from api_support import CONTENT, assert_problem
+from tests.api.api_support import CONTENT, assert_problem
 from sqlalchemy import select
 
 from models import IdempotencyRecord, User, utcnow

@@ -1,6 +1,6 @@
 """Lists: filters, `{"items", "next_cursor"}` envelopes and cursor pagination."""
 
-from api_support import assert_problem
+from tests.api.api_support import assert_problem
 
 
 def walk(api, path, who, limit):
@@ -128,3 +128,13 @@ def test_every_plan_list_answers_the_same_envelope_and_limits(api, make_plan):
                        "validation_error")
         assert_problem(api.get(f"/plans/{plan_id}/{path}?cursor=%%%", "drafter"), 422,
                        "validation_error")
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(api, make_plan):
+    # A misspelt filter silently ignored would show an auditor the wrong events.
+    plan_id = make_plan("draft")
+    for path in ("/plans", "/audit", f"/plans/{plan_id}/history", f"/plans/{plan_id}/versions",
+                 f"/plans/{plan_id}/reviews", f"/plans/{plan_id}/reviewers"):
+        response = api.get(path, "auditor", query_string={"contry": "THA"})
+        body = assert_problem(response, 422, "validation_error")
+        assert body["errors"] == {"contry": ["Unknown field."]}, path

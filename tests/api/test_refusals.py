@@ -2,7 +2,7 @@
 guard_failed answers; and a refused request changes nothing at all."""
 
 import pytest
-from api_support import MEASURE, assert_problem
+from tests.api.api_support import MEASURE, assert_problem
 
 NOT_JSON = "{not json"
 STALE = '"1.0"'

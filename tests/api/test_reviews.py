@@ -1,7 +1,7 @@
 """Reviewers and reviews: who is assigned, when, and what each decision counts for."""
 
 import pytest
-from api_support import assert_problem
+from tests.api.api_support import assert_problem
 
 
 def reviewers(api, plan_id, who="drafter"):
