@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from tests.api.api_support import assert_problem
 
 EVENT_FIELDS = {"plan_id", "seq", "at", "actor", "action", "from_state", "to_state",

@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
-from tests.api.api_support import assert_problem
-
 import workflow.users
 from models import utcnow
+from tests.api.api_support import assert_problem
 
 WRITES = [
     ("POST", "/plans"),

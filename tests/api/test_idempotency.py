@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from tests.api.api_support import CONTENT, assert_problem
 from sqlalchemy import select
 
 from models import IdempotencyRecord, User, utcnow
 from models.db import write_session
+from tests.api.api_support import CONTENT, assert_problem
 
 KEY = {"Idempotency-Key": "4f6c2a0e-create-plan"}
 

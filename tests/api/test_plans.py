@@ -1,6 +1,7 @@
 """POST /plans, GET /plans/{id} and PATCH /plans/{id}: a plan, its ETag and its content."""
 
 import pytest
+
 from tests.api.api_support import CONTENT, MEASURE, NORMAL_CONTENT, assert_problem
 
 PLAN_FIELDS = {"id", "country", "title", "workflow", "state", "revision", "content_version",

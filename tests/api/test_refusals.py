@@ -2,6 +2,7 @@
 guard_failed answers; and a refused request changes nothing at all."""
 
 import pytest
+
 from tests.api.api_support import MEASURE, assert_problem
 
 NOT_JSON = "{not json"

@@ -1,6 +1,7 @@
 """Reviewers and reviews: who is assigned, when, and what each decision counts for."""
 
 import pytest
+
 from tests.api.api_support import assert_problem
 
 

@@ -1,6 +1,7 @@
 """POST /plans/{id}/transitions: the lifecycle over HTTP, as the cast walks it."""
 
 import pytest
+
 from tests.api.api_support import CONTENT, MEASURE, REQUEST, assert_problem
 
 STATES = ["draft", "stakeholder_review", "national_approval", "approved", "submitted",

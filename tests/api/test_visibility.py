@@ -1,6 +1,7 @@
 """Who sees what: another country's plan does not exist; the Committee sees what was submitted."""
 
 import pytest
+
 from tests.api.api_support import MEASURE, assert_problem
 
 # Every plan endpoint, with a body that would be valid: only visibility can refuse it.
