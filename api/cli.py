@@ -20,6 +20,7 @@ from models.audit import HASHED_FIELDS
 from models.db import write_session
 from workflow import users
 from workflow.audit import verify_all
+from workflow.audit_head import PublishedHead, matches, publish_head
 from workflow.errors import NapflowError, ValidationFailed
 
 # Who the audit log names for changes made from the command line.
@@ -229,10 +230,28 @@ def audit_group() -> None:
     """Verify and export the hash-chained audit log."""
 
 
+@audit_group.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print a digest over every chain's head, to keep outside napflow and check later with
+    `napflow audit verify --against DIGEST`."""
+    with transaction() as session:
+        click.echo(str(publish_head(session)))
+
+
+def _published(_ctx, _param, value: str | None) -> PublishedHead | None:
+    try:
+        return None if value is None else PublishedHead.parse(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
 @audit_group.command("verify")
 @click.option("--plan", "plan_id", type=int, help="Verify only this plan's chain.")
+@click.option("--against", "published", metavar="DIGEST", callback=_published,
+              help="Also check the log against a digest printed earlier by `audit head`.")
 @with_appcontext
-def audit_verify(plan_id: int | None) -> None:
+def audit_verify(plan_id: int | None, published: PublishedHead | None) -> None:
     """Re-check every chain; exit 1 and name the first bad event if one is broken."""
     chains = events = 0
     with snapshot() as session:
@@ -246,7 +265,12 @@ def audit_verify(plan_id: int | None) -> None:
                            f"{report.problem}")
                 sys.exit(1)
             chains, events = chains + 1, events + report.events
-    click.echo(f"audit log intact: {chains} chain(s), {events} event(s) verified")
+        if published is not None and not matches(session, published):
+            click.echo(f"audit log BROKEN: the chains up to event {published.watermark} no "
+                       "longer match the published head: history was rewritten or removed")
+            sys.exit(1)
+    against = f", and it matches {published}" if published else ""
+    click.echo(f"audit log intact: {chains} chain(s), {events} event(s) verified{against}")
 
 
 def _export_rows(session: Session) -> Iterator[dict[str, Any]]:

@@ -23,7 +23,9 @@ def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or f"sqlite:///{app.instance_path}/napflow.db"
     engine = make_engine(url, busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"])
     app.extensions["napflow.db"] = Database(url, engine, make_session_factory(engine))
-    app.teardown_appcontext(_close_session)
+    # Per request, not per app context: a test (or a CLI command) may run several requests
+    # inside one app context, and each must start from a fresh session.
+    app.teardown_request(_close_session)
 
 
 def database() -> Database:

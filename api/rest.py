@@ -37,6 +37,8 @@ def init_app(app: Flask) -> None:
 def _before() -> Response | None:
     if not request.path.startswith(PREFIX):
         return None
+    for flag in ("user", "idempotency_key", "idempotency_replayed"):
+        g.pop(flag, None)  # per request, even when requests share an app context
     user = auth.authenticate_request()
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:

@@ -2,13 +2,15 @@
 
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 from sqlalchemy.exc import OperationalError
 
 from models import Base
+from models.audit import _SQLITE_GUARDS
 from models.db import create_schema, make_engine, make_session_factory, write_session
 from workflow import service, users
 
@@ -188,3 +190,25 @@ def app(database_url, engine):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     yield app
     app.extensions["napflow.db"].engine.dispose()
+
+
+@pytest.fixture
+def tamper(engine) -> Callable[..., None]:
+    """tamper(update(...), delete(...)): write past the append-only guards, as an attacker with
+    the database's own credentials could, in one transaction; the guards are back afterwards."""
+    def run(*statements: Executable) -> None:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # the guards are ordinary triggers, which replica mode does not fire
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for statement in statements:
+                    conn.execute(statement)
+                return
+            conn.execute(text("DROP TRIGGER audit_events_no_update"))
+            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
+            for statement in statements:
+                conn.execute(statement)
+            # create_all would not recreate triggers on an existing table: reuse the model's DDL.
+            for ddl in _SQLITE_GUARDS:
+                conn.execute(ddl)
+    return run

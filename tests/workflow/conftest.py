@@ -5,10 +5,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Executable, select, text
+from sqlalchemy import Engine, select
 
 from models import Base, Plan
-from models.audit import _SQLITE_GUARDS
 from models.db import write_session
 from workflow import users
 from workflow.errors import NapflowError
@@ -83,25 +82,3 @@ def plan_row(session_factory) -> Callable[[int], Plan]:
         with session_factory() as session:
             return session.get(Plan, plan_id)
     return read
-
-
-@pytest.fixture
-def tamper(engine) -> Callable[..., None]:
-    """tamper(update(...), delete(...)): write past the append-only guards, as an attacker with
-    the database's own credentials could, in one transaction; the guards are back afterwards."""
-    def run(*statements: Executable) -> None:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # the guards are ordinary triggers, which replica mode does not fire
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-                for statement in statements:
-                    conn.execute(statement)
-                return
-            conn.execute(text("DROP TRIGGER audit_events_no_update"))
-            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
-            for statement in statements:
-                conn.execute(statement)
-            # create_all would not recreate triggers on an existing table: reuse the model's DDL.
-            for ddl in _SQLITE_GUARDS:
-                conn.execute(ddl)
-    return run
