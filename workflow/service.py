@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ContentVersion, Plan, Review, ReviewerAssignment, User
-from workflow.access import MAX_ID, holds_transition_role, is_assigned, load_plan
+from workflow.access import MAX_ID, committee_only, holds_transition_role, is_assigned, load_plan
 from workflow.audit import append_event
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
@@ -144,6 +144,14 @@ def version_of(session: Session, plan: Plan, number: int) -> ContentVersion:
 
 
 # -- reviewers and reviews -------------------------------------------------------------
+def _hide_reviewers_from_committee(actor: User, plan: Plan) -> None:
+    # The Committee may not see who reviews a plan, so it must not learn it from how a change
+    # of reviewers is refused either ("already assigned", "not a reviewer of this plan"):
+    # it is refused before any assignment is looked at.
+    if committee_only(actor, plan):
+        raise Forbidden("the Committee does not see or manage a plan's reviewers")
+
+
 def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: str,
                     required: bool = True) -> ReviewerAssignment:
     plan = load_plan(session, actor, plan_id, lock=True)
@@ -151,6 +159,7 @@ def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: st
         raise ValidationFailed({"required": ["Must be true or false."]})
     if not isinstance(username, str):
         raise ValidationFailed({"username": ["Must be a string."]})
+    _hide_reviewers_from_committee(actor, plan)
     reviewer = session.scalars(select(User).where(User.username == username)).one_or_none()
     if reviewer is None or not reviewer.holds_exactly("reviewer", plan.country):
         raise ValidationFailed({"username": [f"{username!r} does not hold reviewer for "
@@ -174,6 +183,7 @@ def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: st
 
 def remove_reviewer(session: Session, actor: User, plan_id: int, username: str) -> None:
     plan = load_plan(session, actor, plan_id, lock=True)
+    _hide_reviewers_from_committee(actor, plan)
     assignment = session.scalars(
         select(ReviewerAssignment).join(User, ReviewerAssignment.user_id == User.id)
         .where(ReviewerAssignment.plan_id == plan.id, User.username == username)
