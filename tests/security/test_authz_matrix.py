@@ -42,7 +42,8 @@ SEES = {
     "withdrawn": NATIONAL_READERS,  # withdrawn before it was ever submitted
 }
 STATES = list(SEES)
-# Events that concern no plan (users, grants, tokens) are read by whoever manages or audits all.
+# Events that concern no plan (users, grants, tokens) are read by whoever manages or audits all
+# countries; choice: not by a country's auditor, as they name other countries' users.
 SEES_SYSTEM_EVENTS = {"global auditor", "admin", "admin and viewer"}
 
 ANYONE = frozenset({"anyone with a valid token"})
@@ -56,7 +57,7 @@ class Row:
 
     method: str
     path: str  # {id} is the plan under test
-    state: str | None  # None: the path names no plan
+    state: str | None  # of the plan under test; None: the request involves no plan
     may: frozenset[str]
     success: int
     body: dict | None = None
