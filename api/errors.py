@@ -1,15 +1,18 @@
 """The one place where every error becomes an RFC 9457 problem+json response with a `code`."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, json
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from api.openapi import RefusalsPlugin, problem_response
 from workflow.content import flatten_errors
 from workflow.errors import NapflowError
 
@@ -59,6 +62,21 @@ class ProblemApi(Api):
     """flask-smorest's Api, with HTTP errors (webargs' 422s included) as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+    # No catch-all: each operation declares the statuses it can answer (see api/openapi.py).
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _init_spec(self, *, extra_plugins=None, **options):
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), RefusalsPlugin()], **options)
+
+    def _register_responses(self):
+        """Each status as a lazily registered response; errors are problem+json."""
+        for status in HTTPStatus:
+            if status >= 400:
+                response = problem_response(status, self.ERROR_SCHEMA)
+            else:
+                response = {"description": status.phrase}
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
@@ -73,7 +91,10 @@ class ProblemApi(Api):
                 errors.update(flatten_errors(located, ""))
             extra["errors"] = errors
             detail = "The request has invalid fields"
-        headers = dict(data.get("headers") or {})
+        # Werkzeug's own headers (Allow on a 405...), but the body is ours.
+        headers = {name: value for name, value in error.get_headers()
+                   if name.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
         title = "Validation error" if code == "validation_error" else error.name
         return problem(status, code, title, detail, headers, **extra)
 

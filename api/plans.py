@@ -7,6 +7,7 @@ from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
+from api.openapi import ETAG, LOCATION
 from api.schemas import (
     PageArgs,
     PlanCreateArgs,
@@ -47,7 +48,8 @@ class Plans(MethodView):
                                           limit=limit, **args))
 
     @blp.arguments(PlanCreateArgs)
-    @blp.response(201, PlanSchema)
+    @blp.response(201, PlanSchema, headers={**ETAG, **LOCATION})
+    @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args):
         """Create a plan in its workflow's initial state (drafters of that country)."""
         plan = service.create_plan(db.session(), current_user(), **args)
@@ -56,15 +58,16 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanById(MethodView):
-    @blp.response(200, PlanSchema)
+    @blp.response(200, PlanSchema, headers=ETAG)
     def get(self, plan_id):
         """A plan, with the triggers the caller may fire now."""
         return shown(load_plan(db.session(), current_user(), plan_id))
 
     @blp.arguments(PlanEditArgs)
-    @blp.response(200, PlanSchema)
-    @blp.alt_response(428, description="If-Match is missing")
-    @blp.alt_response(412, description="If-Match does not match the plan's ETag")
+    @blp.response(200, PlanSchema, headers=ETAG)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, args, plan_id):
         """Change the title or replace the content of a draft (If-Match required)."""
         return shown(service.edit_plan(db.session(), current_user(), plan_id,
@@ -75,7 +78,9 @@ class PlanById(MethodView):
 @blp.route("/<int:plan_id>/transitions")
 class Transitions(MethodView):
     @blp.arguments(TransitionArgs)
-    @blp.response(200, PlanSchema)
+    @blp.response(200, PlanSchema, headers=ETAG)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
     def post(self, args, plan_id):
         """Fire a trigger: the state change, its effects and its audit event happen together."""
         plan = service.fire(db.session(), current_user(), plan_id, args["trigger"],

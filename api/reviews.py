@@ -26,6 +26,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
 class Reviewers(MethodView):
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewerSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
         """The plan's assigned reviewers."""
         session, user = db.session(), current_user()
@@ -35,6 +36,7 @@ class Reviewers(MethodView):
 
     @blp.arguments(ReviewerArgs)
     @blp.response(201, ReviewerSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args, plan_id):
         """Assign a reviewer (a user holding `reviewer` for the plan's country)."""
         return service.assign_reviewer(db.session(), current_user(), plan_id, **args)
@@ -43,6 +45,7 @@ class Reviewers(MethodView):
 @blp.route("/<int:plan_id>/reviewers/<string:username>")
 class ReviewerByName(MethodView):
     @blp.response(204)
+    @blp.alt_response(403, response="FORBIDDEN")
     def delete(self, plan_id, username):
         """Remove a reviewer (only while the plan is a draft)."""
         service.remove_reviewer(db.session(), current_user(), plan_id, username)
@@ -52,6 +55,7 @@ class ReviewerByName(MethodView):
 class Reviews(MethodView):
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
         """Every review recorded on the plan, oldest first."""
         session, user = db.session(), current_user()
@@ -61,6 +65,7 @@ class Reviews(MethodView):
 
     @blp.arguments(ReviewArgs)
     @blp.response(201, ReviewSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args, plan_id):
         """Record the caller's decision on the content version under review."""
         return service.record_review(db.session(), current_user(), plan_id, **args)
