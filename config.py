@@ -16,6 +16,9 @@ class Config:
     IDEMPOTENCY_TTL_SECONDS = int(os.environ.get("NAPFLOW_IDEMPOTENCY_TTL", str(48 * 3600)))
     # A key claimed by a request that never finished (crash) can be reused after this long.
     IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("NAPFLOW_IDEMPOTENCY_STALE", "120"))
+    # How often a writing request is run when PostgreSQL abandons its transaction (deadlock,
+    # serialization failure, lock timeout) before the client gets a 503.
+    TRANSACTION_ATTEMPTS = int(os.environ.get("NAPFLOW_TRANSACTION_ATTEMPTS", "5"))
     # A required review still missing after this many days counts as overdue in /status.
     REVIEW_OVERDUE_DAYS = int(os.environ.get("NAPFLOW_REVIEW_OVERDUE_DAYS", "30"))
 

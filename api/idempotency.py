@@ -1,11 +1,12 @@
 """Idempotency-Key on POST: a repeat returns the first response and changes nothing."""
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from flask import Response, current_app, g, request
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from api import db
@@ -15,6 +16,7 @@ from workflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, Validatio
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
+log = logging.getLogger(__name__)
 
 
 def _fingerprint() -> str:
@@ -100,9 +102,14 @@ def record_refusal(response: Response) -> None:
     key = g.get("idempotency_key")
     if key is None:
         return
-    with write_session(db.database().sessions) as session:
-        if response.status_code >= 500:
-            session.execute(delete(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == g.user.id, IdempotencyRecord.key == key))
-        else:
-            _store(session, g.user.id, key, response)
+    try:
+        with write_session(db.database().sessions) as session:
+            if response.status_code >= 500:
+                session.execute(delete(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == g.user.id, IdempotencyRecord.key == key))
+            else:
+                _store(session, g.user.id, key, response)
+    except OperationalError as err:
+        # The database is busy or gone (the reason for a 503, often): the answer stands, and
+        # the key stays claimed until IDEMPOTENCY_STALE_SECONDS let a retry take it over.
+        log.warning("could not record the answer to Idempotency-Key %r: %s", key, err)

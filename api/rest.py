@@ -2,20 +2,20 @@
 
 The pipeline answers refusals in the contract's order: 401 (who is asking), 404 (may they see
 the plan), 400 (is the body a JSON object), then the view's own 422/403/409/412/422 checks.
-One transaction per request, committed here at the boundary only when the answer is a success.
+One transaction per request, committed at the boundary (api/transactions.py) only when the
+answer is a success, and rolled back here otherwise.
 """
 
 from typing import Any
 
 from flask import Flask, Response, g, request
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from api import audit, auth, db, errors, general, idempotency, plans, reviews
+from api import audit, auth, db, errors, general, idempotency, plans, reviews, transactions
+from api.transactions import WRITES
 from workflow.access import load_plan
 from workflow.errors import BadRequest, NotFound, ValidationFailed
 
 PREFIX = "/api/v1/"
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NUL = "\x00"
 
 
@@ -27,8 +27,10 @@ def init_app(app: Flask) -> None:
     })
     app.extensions["napflow.api"] = api
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in (general.blp, plans.blp, reviews.blp, audit.blp):
+    blueprints = (general.blp, plans.blp, reviews.blp, audit.blp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    transactions.commit_writes(app, (blueprint.name for blueprint in blueprints))
     errors.init_app(app)
     app.before_request(_before)
     app.after_request(_after)
@@ -40,8 +42,6 @@ def _before() -> Response | None:
     for flag in ("user", "idempotency_key", "idempotency_replayed"):
         g.pop(flag, None)  # per request, even when requests share an app context
     user = auth.authenticate_request()
-    if request.routing_exception is not None:
-        return None  # no such route or method: Flask answers 404 or 405 (with Allow)
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         load_plan(db.session(), user, plan_id)
@@ -86,22 +86,9 @@ def _after(response: Response) -> Response:
     if (request.method not in WRITES or not request.path.startswith(PREFIX)
             or g.get("idempotency_replayed")):
         return response
-    session = g.get("db")
-    if response.status_code < 400 and session is not None:
-        try:
-            idempotency.record_in(session, response)
-            session.commit()
-        except IntegrityError:
+    if response.status_code >= 400:  # a success was committed by its view
+        session = g.get("db")
+        if session is not None:
             session.rollback()
-            response = errors.problem(409, "conflict", "Conflict",
-                                      "a concurrent request changed the same data; retry")
-        except OperationalError:
-            session.rollback()
-            response = errors.problem(503, "unavailable", "Service unavailable",
-                                      "the database is busy; retry shortly",
-                                      {"Retry-After": "1"})
-    elif session is not None:
-        session.rollback()
-    if response.status_code >= 400:
         idempotency.record_refusal(response)
     return response

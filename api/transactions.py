@@ -1,0 +1,77 @@
+"""The one transaction of a writing request: committed at the boundary, re-run when asked to.
+
+PostgreSQL may give up on a transaction that did nothing wrong: a deadlock (40P01), a
+serialization failure (40001) or a lock it waited for too long (55P03, `lock_timeout`). The
+transaction then changed nothing, so the whole request can safely run again; the client only
+sees the error when every attempt failed. SQLite reports none of these: its writers queue for
+the lock up front (BEGIN IMMEDIATE), and "database is locked" after the busy timeout is already
+a long wait, answered 503 with Retry-After.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from functools import wraps
+from itertools import count
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from api import db, errors, idempotency
+
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
+BACKOFF_CAP_SECONDS = 0.5  # ...up to this
+log = logging.getLogger(__name__)
+
+
+def transient(err: DBAPIError) -> bool:
+    """True when the database abandoned the transaction and asks for it to be run again."""
+    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def commit_writes(app: Flask, blueprint_names: Iterable[str]) -> None:
+    """Make each writing view of these blueprints one transaction, see `in_one_transaction`."""
+    names = set(blueprint_names)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.partition(".")[0] in names:
+            app.view_functions[endpoint] = in_one_transaction(view)
+
+
+def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a writing view, keep its idempotent response beside its work, and commit.
+
+    The request pipeline has begun the writing transaction; a refusal raised by the view
+    leaves it to be rolled back by the pipeline. A transient database error rolls back and
+    runs the view again from the start, in a new transaction, after a random pause.
+    """
+    @wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if request.method not in WRITES:
+            return view(*args, **kwargs)
+        session, attempts = db.session(), current_app.config["TRANSACTION_ATTEMPTS"]
+        for attempt in count(1):
+            try:
+                response: Response = current_app.make_response(view(*args, **kwargs))
+                idempotency.record_in(session, response)
+                session.commit()
+                return response
+            except IntegrityError:
+                session.rollback()
+                return errors.problem(409, "conflict", "Conflict",
+                                      "a concurrent request changed the same data; retry")
+            except OperationalError as err:
+                session.rollback()
+                if attempt >= attempts or not transient(err):
+                    raise
+                log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
+                            request.method, request.path, err.orig.sqlstate, attempt + 1,
+                            attempts)
+                # Random, so that the transactions that collided do not collide again.
+                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS,
+                                                 BACKOFF_SECONDS * 2 ** attempt)))
+                db.begin_write()
+    return run

@@ -1,0 +1,97 @@
+"""SQLite held by another writer past the busy timeout: 503 with Retry-After, never a 500, and
+nothing half done; once the lock is free the same request succeeds."""
+
+import sqlite3
+
+import pytest
+from sqlalchemy import func, select
+
+from api import create_app
+from api import db as api_db
+from models import AuditEvent, Plan
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path}/napflow.db"
+
+
+@pytest.fixture
+def app(database_url, engine):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True,
+                      "SQLITE_BUSY_TIMEOUT": 0.2, "IDEMPOTENCY_STALE_SECONDS": 0})
+    yield app
+    app.extensions["napflow.db"].engine.dispose()
+
+
+@pytest.fixture
+def other_writer(database_url):
+    """Another process's write transaction, as `sqlite3` would hold it: take() and release()."""
+    conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+
+    class Writer:
+        def take(self):
+            conn.execute("BEGIN IMMEDIATE")
+
+        def release(self):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    writer = Writer()
+    yield writer
+    writer.release()
+    conn.close()
+
+
+def approve(client, people, plan_id, **headers):
+    return client.post(f"/api/v1/plans/{plan_id}/transitions",
+                       headers={**people["approver"].headers, **headers},
+                       json={"trigger": "approve"})
+
+
+def assert_untouched(session_factory, plan_id):
+    with session_factory() as session:
+        assert session.get(Plan, plan_id).state == "national_approval"
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.plan_id == plan_id, AuditEvent.action == "approve")) == 0
+
+
+def assert_busy(response):
+    assert response.status_code == 503, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_locked_database_is_503_with_retry_after(client, people, make_plan, other_writer,
+                                                 session_factory):
+    plan_id = make_plan("national_approval")
+    other_writer.take()
+
+    assert_busy(approve(client, people, plan_id))
+    assert_busy(approve(client, people, plan_id, **{"Idempotency-Key": "k1"}))
+    other_writer.release()
+
+    assert_untouched(session_factory, plan_id)
+    assert approve(client, people, plan_id, **{"Idempotency-Key": "k1"}).status_code == 200
+
+
+def test_lock_taken_after_the_idempotency_claim_is_503_too(client, people, make_plan,
+                                                           other_writer, session_factory,
+                                                           monkeypatch):
+    """The key was claimed, then the lock went to someone else: neither the work nor freeing
+    the key can be written. Still a 503; the stale claim is taken over by the retry."""
+    plan_id = make_plan("national_approval")
+    begin_write = api_db.begin_write
+
+    def lock_first():
+        other_writer.take()
+        return begin_write()
+
+    monkeypatch.setattr(api_db, "begin_write", lock_first)
+    assert_busy(approve(client, people, plan_id, **{"Idempotency-Key": "k2"}))
+    other_writer.release()
+    monkeypatch.setattr(api_db, "begin_write", begin_write)
+
+    assert_untouched(session_factory, plan_id)
+    assert approve(client, people, plan_id, **{"Idempotency-Key": "k2"}).status_code == 200
