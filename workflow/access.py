@@ -37,15 +37,16 @@ def can_see(user: User, plan: Plan) -> bool:
         user.holds("committee") and plan.committee_from_seq is not None)
 
 
-def visible_plans(user: User) -> ColumnElement[bool]:
-    """The SQL condition matching exactly the plans `can_see` allows."""
+def visible_plans(user: User, *, nationally: bool = False) -> ColumnElement[bool]:
+    """The SQL condition matching exactly the plans `can_see` allows (with `nationally`,
+    those `sees_nationally` allows: not the Committee's view of submitted plans)."""
     countries = national_countries(user)
     if None in countries:
         return true()
     clauses = []
     if countries:
         clauses.append(Plan.country.in_(sorted(countries)))
-    if user.holds("committee"):
+    if user.holds("committee") and not nationally:
         clauses.append(Plan.committee_from_seq.is_not(None))
     return or_(*clauses) if clauses else false()
 

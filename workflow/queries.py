@@ -168,7 +168,8 @@ def status(session: Session, user: User, overdue_before: datetime) -> dict[str, 
         .join(ReviewerAssignment, ReviewerAssignment.plan_id == Plan.id)
         .join(User, User.id == ReviewerAssignment.user_id)
         .join(entered, entered.c.plan_id == Plan.id)
-        .where(visible_plans(user), Plan.state.in_(review_states),
+        # Who has yet to review is national business: the Committee does not see reviewers.
+        .where(visible_plans(user, nationally=True), Plan.state.in_(review_states),
                ReviewerAssignment.required.is_(True), ~decided.exists(),
                entered.c.at < isoformat(overdue_before))
         .order_by(entered.c.at, Plan.id)).all()

@@ -65,3 +65,21 @@ def test_the_committee_cannot_learn_a_plans_reviewers_from_how_it_is_refused(
         assert answer(client, committee, "DELETE", f"/plans/{plan_id}/reviewers/{username}"
                       ) == (403, "forbidden", PROBLEM_JSON), username
     assert snapshot(client, people, plan_id) == before
+
+
+def test_the_status_overview_does_not_name_reviewers_to_the_committee(
+        app, client, people, revised_draft):
+    """A revised plan back in review, its required review overdue: the Committee still sees
+    the plan (and counts it), but not who has yet to review it."""
+    assert client.post(f"/api/v1/plans/{revised_draft}/transitions",
+                       headers=people["drafter"].headers,
+                       json={"trigger": "submit_for_review"}).status_code == 200
+    app.config["REVIEW_OVERDUE_DAYS"] = 0
+
+    def status(who):
+        return client.get("/api/v1/status", headers=people[who].headers).get_json()
+
+    assert [o["reviewer"] for o in status("drafter")["overdue_reviews"]] == ["reviewer"]
+    committee = status("committee")
+    assert committee["plans"] == [{"country": "THA", "state": "stakeholder_review", "count": 1}]
+    assert committee["overdue_reviews"] == []
