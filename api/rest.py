@@ -42,6 +42,8 @@ def _before() -> Response | None:
     for flag in ("user", "idempotency_key", "idempotency_replayed"):
         g.pop(flag, None)  # per request, even when requests share an app context
     user = auth.authenticate_request()
+    if request.routing_exception is not None:
+        return None  # no such route or method: Flask answers 404 or 405 (with Allow)
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         load_plan(db.session(), user, plan_id)
