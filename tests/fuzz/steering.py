@@ -24,8 +24,12 @@ DATA = ({}, {"reference": "NV/2026/17", "publication_consent": True},
         {"reference": "NV/2026/18", "publication_consent": False})
 
 
+MAX_ID = 2**31 - 1  # the documented bounds of ids and version numbers: 1 to 2^31-1
+
+
 def _valid_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    # Exactly the schema's bounds: a 0 made on purpose must stay a negative example.
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _valid_str(value: Any) -> bool:
