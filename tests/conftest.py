@@ -2,7 +2,7 @@
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -27,10 +27,10 @@ SAMPLE_CONTENT = {
 }
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A private schema on the test PostgreSQL, created once per run and dropped after."""
-    schema = f"napflow_test_{uuid.uuid4().hex[:10]}"
+def private_postgres_schema(prefix: str, options: str = "") -> Iterator[str]:
+    """Yield the URL of a new schema on the test PostgreSQL (extra libpq `options` appended),
+    and drop it afterwards; skip, or in CI fail, when PostgreSQL cannot be reached."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     try:
         with admin.begin() as conn:
@@ -42,15 +42,23 @@ def postgres_url():
             pytest.fail(reason + "; NAPFLOW_REQUIRE_POSTGRES=1 forbids skipping")
         pytest.skip(reason + "; set NAPFLOW_TEST_POSTGRES_URL to run these tests")
     sep = "&" if "?" in PG_URL else "?"
-    # Commits need not wait for the disk in tests: a crash here loses nothing of value.
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
-    engine = make_engine(url)
-    create_schema(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}{options}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private schema on the test PostgreSQL with napflow's tables, for the whole run."""
+    # Commits need not wait for the disk in these tests: a crash here loses nothing of value.
+    for url in private_postgres_schema("napflow_test", "%20-csynchronous_commit%3Doff"):
+        engine = make_engine(url)
+        create_schema(engine)
+        engine.dispose()
+        yield url
 
 
 def _empty_postgres(url: str) -> None:

@@ -13,19 +13,17 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, func, select
 
 from models import AuditEvent, ContentVersion, Plan, Review, ReviewerAssignment
 from models.db import create_schema, make_engine, make_session_factory, write_session
-from tests.conftest import PG_URL, REQUIRE_PG, Person
+from tests.conftest import Person, private_postgres_schema
 from workflow import users
 
 HOST = "127.0.0.1"  # every request of these tests goes to the loopback interface only
@@ -157,33 +155,12 @@ def crash_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/napflow.db"
     else:
-        yield from _private_schema("napflow_crash")
+        yield from private_postgres_schema("napflow_crash")
 
 
 @pytest.fixture
 def shared_postgres():
-    yield from _private_schema("napflow_race")
-
-
-def _private_schema(prefix: str):
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as err:
-        admin.dispose()
-        reason = f"PostgreSQL not reachable at {PG_URL} ({err.orig.__class__.__name__})"
-        if REQUIRE_PG:
-            pytest.fail(reason + "; NAPFLOW_REQUIRE_POSTGRES=1 forbids skipping")
-        pytest.skip(reason)
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    yield from private_postgres_schema("napflow_race")
 
 
 CAST = {"drafter": "drafter:THA", "reviewer": "reviewer:THA", "approver": "approver:THA",
