@@ -6,7 +6,7 @@ from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
-from api.plans import listing
+from api.plans import listing, plan_listing
 from api.schemas import AuditEventSchema, AuditListArgs, PageArgs, VerifySchema, page_of
 from workflow import queries
 from workflow.access import load_plan
@@ -22,10 +22,7 @@ class History(MethodView):
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args, plan_id):
         """The plan's audit events, oldest first."""
-        session, user = db.session(), current_user()
-        plan = load_plan(session, user, plan_id)
-        return listing(queries.history(session, user, plan, args.get("cursor"),
-                                       args["limit"]))
+        return plan_listing(queries.history, args, plan_id)
 
 
 @blp.route("/plans/<int:plan_id>/history/verify")

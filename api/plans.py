@@ -32,6 +32,13 @@ def listing(found: queries.Page) -> dict:
             "next_cursor": encode_cursor(found.next_after) if found.next_after else None}
 
 
+def plan_listing(list_of, args: dict, plan_id: int) -> dict:
+    """One page of a plan's sub-list (`queries.list_versions`, `history`...), if visible."""
+    session, user = db.session(), current_user()
+    plan = load_plan(session, user, plan_id)
+    return listing(list_of(session, user, plan, args.get("cursor"), args["limit"]))
+
+
 def shown(plan, status: int = 200, **headers):
     session, user = db.session(), current_user()
     return queries.plan_view(session, user, plan), status, {"ETag": plan.etag, **headers}
@@ -95,10 +102,7 @@ class Versions(MethodView):
     @blp.response(200, page_of(VersionSchema))
     def get(self, args, plan_id):
         """The plan's content versions, oldest first."""
-        session, user = db.session(), current_user()
-        plan = load_plan(session, user, plan_id)
-        return listing(queries.list_versions(session, user, plan, args.get("cursor"),
-                                             args["limit"]))
+        return plan_listing(queries.list_versions, args, plan_id)
 
 
 @blp.route("/<int:plan_id>/versions/<int:number>")

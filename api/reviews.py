@@ -6,7 +6,7 @@ from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
-from api.plans import listing
+from api.plans import plan_listing
 from api.schemas import (
     PageArgs,
     ReviewArgs,
@@ -16,7 +16,6 @@ from api.schemas import (
     page_of,
 )
 from workflow import queries, service
-from workflow.access import load_plan
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
                 description="Stakeholder reviewers and their decisions")
@@ -29,10 +28,7 @@ class Reviewers(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
         """The plan's assigned reviewers."""
-        session, user = db.session(), current_user()
-        plan = load_plan(session, user, plan_id)
-        return listing(queries.list_reviewers(session, user, plan, args.get("cursor"),
-                                              args["limit"]))
+        return plan_listing(queries.list_reviewers, args, plan_id)
 
     @blp.arguments(ReviewerArgs)
     @blp.response(201, ReviewerSchema)
@@ -58,10 +54,7 @@ class Reviews(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
         """Every review recorded on the plan, oldest first."""
-        session, user = db.session(), current_user()
-        plan = load_plan(session, user, plan_id)
-        return listing(queries.list_reviews(session, user, plan, args.get("cursor"),
-                                            args["limit"]))
+        return plan_listing(queries.list_reviews, args, plan_id)
 
     @blp.arguments(ReviewArgs)
     @blp.response(201, ReviewSchema)
