@@ -1,19 +1,17 @@
 """Named side effects a transition may carry, beyond moving the plan's state."""
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ContentVersion, Plan, isoformat, utcnow
+from models import Plan, isoformat, utcnow
 from workflow.guards import FiringRequest
+from workflow.versions import version_of
 
 
 def _record_submission(session: Session, plan: Plan, request: FiringRequest) -> None:
     plan.submission = {"reference": request.data["reference"].strip(),
                        "submitted_at": isoformat(utcnow()),
                        "publication_consent": request.data["publication_consent"]}
-    session.scalars(select(ContentVersion).where(
-        ContentVersion.plan_id == plan.id, ContentVersion.number == plan.content_version)
-    ).one().submitted = True
+    version_of(session, plan, plan.content_version).submitted = True
     if plan.committee_from_seq is None:
         plan.committee_from_seq = plan.audit_seq + 1  # the event about to be appended
 

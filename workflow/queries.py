@@ -11,7 +11,8 @@ from models import AuditEvent, ContentVersion, Plan, Review, ReviewerAssignment,
 from workflow.access import committee_only, sees_all, visible_plans
 from workflow.engine import default_registry
 from workflow.errors import Forbidden, NotFound
-from workflow.service import available_triggers, version_of
+from workflow.service import available_triggers
+from workflow.versions import version_of
 
 # Events the Committee never sees, even after submission: national drafting and reviewing.
 NATIONAL_ACTIONS = ("create", "edit", "assign_reviewer", "remove_reviewer", "review",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ContentVersion, Plan, Review, ReviewerAssignment, User
-from workflow.access import MAX_ID, committee_only, holds_transition_role, is_assigned, load_plan
+from workflow.access import committee_only, holds_transition_role, is_assigned, load_plan
 from workflow.audit import append_event
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
@@ -26,6 +26,7 @@ from workflow.errors import (
     ValidationFailed,
 )
 from workflow.guards import REQUEST_DATA_FIELDS, Assignment, FiringRequest, PlanFacts
+from workflow.versions import current_content
 
 UNSET: Any = object()
 
@@ -127,20 +128,6 @@ def edit_plan(session: Session, actor: User, plan_id: int, *, title: Any = UNSET
                      content_version=plan.content_version, data=changed)
         session.flush()
     return plan
-
-
-def current_content(session: Session, plan: Plan) -> dict[str, Any]:
-    return version_of(session, plan, plan.content_version).content
-
-
-def version_of(session: Session, plan: Plan, number: int) -> ContentVersion:
-    if not 0 < number <= MAX_ID:
-        raise NotFound(f"plan {plan.id} has no content version {number}")
-    version = session.scalars(select(ContentVersion).where(
-        ContentVersion.plan_id == plan.id, ContentVersion.number == number)).one_or_none()
-    if version is None:
-        raise NotFound(f"plan {plan.id} has no content version {number}")
-    return version
 
 
 # -- reviewers and reviews -------------------------------------------------------------
