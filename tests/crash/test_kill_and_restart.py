@@ -26,10 +26,10 @@ from tests.crash.conftest import (
     plan_events,
     request,
 )
+from tests.sizes import CRASH_KILLS as KILLS
 
 THREADS = 6
 PLANS_PER_THREAD = 3
-KILLS = 5
 ACKS_BETWEEN_KILLS = 50  # the load is well under way, not just starting, when the kill comes
 MAX_REQUESTS_PER_THREAD = 4000
 TIME_LIMIT = 100.0  # seconds for the whole load on one database

@@ -1,18 +1,14 @@
-"""The Hypothesis profile of the fuzz tests: CI-sized, deterministic, no deadline.
-
-NAPFLOW_FUZZ_EXAMPLES raises the number of examples for a longer, local run.
+"""The Hypothesis profile of the fuzz tests: deterministic, no deadline, sized by tests/sizes.py
+(10 examples per operation by default, 100 in CI; NAPFLOW_FUZZ_EXAMPLES sets it).
 """
-
-import os
 
 from hypothesis import HealthCheck, settings
 
-EXAMPLES = int(os.environ.get("NAPFLOW_FUZZ_EXAMPLES", "100"))
-STATEFUL_STEPS = int(os.environ.get("NAPFLOW_FUZZ_STATEFUL_STEPS", "25"))
+from tests.sizes import FUZZ_EXAMPLES
 
 settings.register_profile(
     "napflow-fuzz",
-    max_examples=EXAMPLES,
+    max_examples=FUZZ_EXAMPLES,
     derandomize=True,  # the same examples on every run: a CI failure reproduces locally
     deadline=None,  # PostgreSQL answers in variable time; slowness is not what is tested
     database=None,
@@ -23,4 +19,3 @@ settings.register_profile(
                            HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 FUZZ = settings.get_profile("napflow-fuzz")
-STATEFUL_EXAMPLES = int(os.environ.get("NAPFLOW_FUZZ_STATEFUL_EXAMPLES", "50"))

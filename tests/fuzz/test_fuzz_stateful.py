@@ -9,8 +9,9 @@ check on every step.
 from hypothesis import settings
 
 from tests.fuzz.schema import load_schema
-from tests.fuzz.settings import FUZZ, STATEFUL_EXAMPLES, STATEFUL_STEPS
+from tests.fuzz.settings import FUZZ
 from tests.fuzz.snapshot import Snapshot
+from tests.sizes import FUZZ_STATEFUL_EXAMPLES, FUZZ_STATEFUL_STEPS
 
 schema = load_schema()
 
@@ -30,5 +31,5 @@ def test_links_chain_operations_on_one_plan(fuzz_app, fuzzer):
             case.validate_response(response, additional_checks=additional_checks,
                                    headers=kwargs["headers"], transport_kwargs=kwargs)
 
-    Scenario.run(settings=settings(FUZZ, max_examples=STATEFUL_EXAMPLES,
-                                   stateful_step_count=STATEFUL_STEPS))
+    Scenario.run(settings=settings(FUZZ, max_examples=FUZZ_STATEFUL_EXAMPLES,
+                                   stateful_step_count=FUZZ_STATEFUL_STEPS))
