@@ -253,6 +253,14 @@ def plan_facts(session: Session, plan: Plan, actor: User) -> PlanFacts:
     return facts
 
 
+def shown_content(session: Session, plan: Plan) -> dict[str, Any]:
+    """The plan's current content, from this request's facts when they were built already."""
+    cached = session.info.get(FACTS_CACHE, {}).get(plan.id)
+    if cached is not None and cached[0] == _facts_key(plan):
+        return cached[1].content
+    return current_content(session, plan)
+
+
 def _carry_facts(session: Session, plan: Plan, before: tuple[int, ...]) -> None:
     """After a firing whose only change is the state and its own event, the facts hold still."""
     cache = session.info.get(FACTS_CACHE, {})

@@ -121,9 +121,9 @@ def status(api, make_plan, make_user, n):
 BUDGET = [
     ("GET /me", me, 1),
     ("GET /plans", list_plans, 2),
-    ("GET /plans/{id}", get_plan, 7),
-    ("PATCH /plans/{id}", patch_plan, 10),
-    ("POST /plans/{id}/transitions", fire_transition, 10),
+    ("GET /plans/{id}", get_plan, 6),
+    ("PATCH /plans/{id}", patch_plan, 9),
+    ("POST /plans/{id}/transitions", fire_transition, 9),
     ("POST /plans/{id}/reviews", post_review, 7),
     ("POST /plans/{id}/reviewers", post_reviewer, 8),
     ("GET /plans/{id}/history", history, 3),
