@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean bench
 
 install: $(STAMP)
 
@@ -25,6 +25,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest tests/
+
+# Benchmark (see README, Performance): throughput against a bare ceiling, latency, memory, scale.
+BENCH_SCALE ?= 1000000
+BENCH_MEMORY_TRANSITIONS ?= 100000
+bench: $(STAMP)
+	BENCH_MEMORY_TRANSITIONS=$(BENCH_MEMORY_TRANSITIONS) $(BIN)/python bench/run.py
+	if [ -f bench/scale.py ]; then BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python bench/scale.py; \
+	else echo "bench/scale.py not there: no scale figures"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,14 +39,16 @@ def init_app(app: Flask) -> None:
 def _before() -> Response | None:
     if not request.path.startswith(PREFIX):
         return None
-    for flag in ("user", "idempotency_key", "idempotency_replayed"):
+    for flag in ("user", "plan", "idempotency_key", "idempotency_replayed"):
         g.pop(flag, None)  # per request, even when requests share an app context
     user = auth.authenticate_request()
     if request.routing_exception is not None:
         return None  # no such route or method: Flask answers 404 or 405 (with Allow)
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
-        load_plan(db.session(), user, plan_id)
+        # Kept for the request: the session's identity map holds it only while referenced,
+        # and the view's own (unlocked) load_plan then finds it without a second query.
+        g.plan = load_plan(db.session(), user, plan_id)
     if any(NUL in str(value) for value in (request.view_args or {}).values()):
         raise NotFound("no such resource")
     body: Any = None

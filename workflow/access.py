@@ -59,10 +59,11 @@ def load_plan(session: Session, user: User, plan_id: int, *, lock: bool = False)
     """
     if not 0 < plan_id <= MAX_ID:
         raise NotFound(f"plan {plan_id} not found")
-    query = select(Plan).where(Plan.id == plan_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    plan = session.scalars(query).one_or_none()
+        plan = session.scalars(select(Plan).where(Plan.id == plan_id).with_for_update()
+                               .execution_options(populate_existing=True)).one_or_none()
+    else:  # the request pipeline has usually loaded it already: no second query
+        plan = session.get(Plan, plan_id)
     if plan is None or not can_see(user, plan):
         raise NotFound(f"plan {plan_id} not found")
     return plan

@@ -11,7 +11,7 @@ from models import AuditEvent, ContentVersion, Plan, Review, ReviewerAssignment,
 from workflow.access import committee_only, sees_all, visible_plans
 from workflow.engine import default_registry
 from workflow.errors import Forbidden, NotFound
-from workflow.service import available_triggers
+from workflow.service import available_triggers, shown_content
 from workflow.versions import version_of
 
 # Events the Committee never sees, even after submission: national drafting and reviewing.
@@ -46,12 +46,17 @@ def shown_version(session: Session, user: User, plan: Plan) -> ContentVersion:
 
 
 def plan_view(session: Session, user: User, plan: Plan) -> dict[str, Any]:
-    version = shown_version(session, user, plan)
+    triggers = available_triggers(session, user, plan)  # builds the facts, content included
+    if committee_only(user, plan):
+        version = shown_version(session, user, plan)
+        number, content = version.number, version.content
+    else:
+        number, content = plan.content_version, shown_content(session, plan)
     return {
         "id": plan.id, "country": plan.country, "title": plan.title, "workflow": plan.workflow,
-        "state": plan.state, "revision": plan.revision, "content_version": version.number,
-        "content": version.content, "submission": plan.submission,
-        "available_triggers": available_triggers(session, user, plan),
+        "state": plan.state, "revision": plan.revision, "content_version": number,
+        "content": content, "submission": plan.submission,
+        "available_triggers": triggers,
         "created_by": plan.created_by, "created_at": plan.created_at,
         "updated_at": plan.updated_at,
     }

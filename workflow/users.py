@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     COUNTRY_ROLES,
@@ -128,7 +128,11 @@ def revoke_tokens(session: Session, actor: str, username: str) -> int:
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> User:
     """The user owning `secret`, if the token is known, unrevoked and unexpired."""
     digest = hash_token(secret)
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).one_or_none()
+    # One query: the token, its user and the user's grants (every request reads them).
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == digest)
+        .options(joinedload(ApiToken.user).joinedload(User.grants))
+    ).unique().one_or_none()
     # The lookup is by hash (no secret is compared byte by byte); compare again in constant
     # time so a database collation quirk can never turn a near miss into a match.
     if token is None or not hmac.compare_digest(token.token_hash, digest):

@@ -1,0 +1,51 @@
+"""Profile transitions in-process (no HTTP server): `python bench/profile_transition.py [N]`.
+
+Cycles plans through submit_for_review / request_changes with Flask's test client on a
+temporary SQLite database and prints pyinstrument's profile and the cost of one transition.
+"""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pyinstrument import Profiler  # noqa: E402
+
+from api import create_app  # noqa: E402
+from bench.run import NEXT, prepare  # noqa: E402
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='napflow-profile-')}/profile.db"
+    token, states = prepare(url, 50)
+    client = create_app({"DATABASE_URL": url}).test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = sorted(states)
+
+    def fire(i: int) -> None:
+        pid = ids[i % len(ids)]
+        trigger, dest = NEXT[states[pid]]
+        body = {"trigger": trigger, "comment": "Please revise."} if trigger == "request_changes" \
+            else {"trigger": trigger}
+        response = client.post(f"/api/v1/plans/{pid}/transitions", json=body, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        states[pid] = dest
+
+    for i in range(100):
+        fire(i)
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    with profiler:
+        for i in range(count):
+            fire(i)
+    elapsed = time.perf_counter() - started
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(f"{count} transitions in-process: {1000 * elapsed / count:.2f} ms each (profiled)")
+
+
+if __name__ == "__main__":
+    main()
