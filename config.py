@@ -19,8 +19,6 @@ class Config:
     # How often a writing request is run when PostgreSQL abandons its transaction (deadlock,
     # serialization failure, lock timeout) before the client gets a 503.
     TRANSACTION_ATTEMPTS = int(os.environ.get("NAPFLOW_TRANSACTION_ATTEMPTS", "5"))
-    # A required review still missing after this many days counts as overdue in /status.
-    REVIEW_OVERDUE_DAYS = int(os.environ.get("NAPFLOW_REVIEW_OVERDUE_DAYS", "30"))
 
     API_TITLE = "napflow"
     API_VERSION = "v1"

@@ -1,6 +1,6 @@
 """The caller, the workflows napflow knows, and the status overview."""
 
-from datetime import timedelta
+from datetime import date
 
 from flask import current_app
 from flask.views import MethodView
@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 
 from api import db
 from api.auth import current_user
-from api.schemas import MeSchema, StatusSchema
+from api.schemas import MeSchema, StatusSchema, TaskListSchema
 from models import utcnow
-from workflow import queries
+from workflow import overview
 from workflow.engine import default_registry
 from workflow.errors import NotFound
 
@@ -46,10 +46,27 @@ class WorkflowByKey(MethodView):
         return workflow.describe()
 
 
+def today() -> date:
+    """Today in UTC, by the app's CLOCK (a callable giving an aware datetime; tests set it)."""
+    return (current_app.config.get("CLOCK") or utcnow)().date()
+
+
 @blp.route("/status")
 class Status(MethodView):
+    @blp.doc(operationId="get_status")
     @blp.response(200, StatusSchema)
     def get(self):
-        """Visible plans counted by country and state, and overdue required reviews."""
-        days = current_app.config["REVIEW_OVERDUE_DAYS"]
-        return queries.status(db.session(), current_user(), utcnow() - timedelta(days=days))
+        """Visible plans counted by country and state and by the role they wait on, and
+        reviews past their due day."""
+        return overview.status(db.session(), current_user(), today())
+
+
+@blp.route("/me/tasks")
+class MyTasks(MethodView):
+    @blp.doc(operationId="list_my_tasks")
+    @blp.response(200, TaskListSchema)
+    def get(self):
+        """What the caller can act on now, oldest first: plans whose forward trigger it may
+        fire and whose guards hold, and the reviews it owes on the current version. All of
+        them in one answer: a caller's tasks are bounded by its grants."""
+        return {"items": overview.my_tasks(db.session(), current_user(), today())}

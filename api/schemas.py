@@ -3,17 +3,22 @@
 import base64
 import binascii
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from models import as_utc, isoformat
 from workflow.access import MAX_ID
 from workflow.content import PlanContentSchema, not_blank
 from workflow.countries import is_iso3
+from workflow.engine import WAITING_ROLES
 
 MAX_LIMIT = 500
+CURSOR_FORMAT = ("Opaque; the `next_cursor` of the previous page. It is base64url JSON naming "
+                 "the last plan of that page: `{\"after\": id}`, or with `sort=updated` "
+                 "`{\"after\": id, \"updated_at\": \"2026-01-31T12:00:00.000000Z\"}`; a plan "
+                 "changed while you page moves to the end and comes again, none is skipped")
 
 
 def iso3(value: str) -> None:
@@ -64,8 +69,29 @@ class UtcDateTime(fields.DateTime):
         return None if value is None else isoformat(as_utc(value))
 
 
-def encode_cursor(after: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+def encode_cursor(after: int | tuple[datetime, int]) -> str:
+    """base64url (unpadded) of JSON: {"after": id}, or for sort=updated
+    {"after": id, "updated_at": "<UTC ISO 8601>"} (the last plan of the page)."""
+    key = ({"after": after[1], "updated_at": isoformat(after[0])} if isinstance(after, tuple)
+           else {"after": after})
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+class PlanCursor(Cursor):
+    """A position in GET /plans: an id, or (updated_at, id) when sorted by update."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        after = super()._deserialize(value, attr, data, **kwargs)
+        key = json.loads(base64.urlsafe_b64decode(value.encode() + b"==="))
+        if set(key) == {"after"}:
+            return after
+        try:
+            at = datetime.fromisoformat(key["updated_at"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError("Not a valid cursor.") from None
+        if set(key) != {"after", "updated_at"} or at.tzinfo is None:
+            raise ValidationError("Not a valid cursor.")
+        return at.astimezone(UTC), after
 
 
 # -- requests ----------------------------------------------------------------------------
@@ -75,9 +101,23 @@ class PageArgs(Schema):
 
 
 class PlanListArgs(PageArgs):
+    cursor = PlanCursor(metadata={"description": CURSOR_FORMAT})
     country = fields.String(validate=iso3)
     state = fields.String(validate=validate.Length(1, 64))
     workflow = fields.String(validate=validate.Length(1, 64))
+    waiting_on = fields.String(validate=validate.OneOf(WAITING_ROLES), metadata={
+        "description": "Plans waiting on this role: those in a state whose forward "
+                       "triggers (not back to draft, not withdrawal) the role fires"})
+    updated_since = UtcQueryDateTime(metadata={
+        "description": "Plans changed at or after this time (ISO 8601 with offset)"})
+    sort = fields.String(load_default="id", validate=validate.OneOf(("id", "updated")),
+                         metadata={"description": "`id` (default): oldest plan first; "
+                                                  "`updated`: least recently updated first"})
+
+    @validates_schema
+    def cursor_fits_sort(self, data, **kwargs):
+        if "cursor" in data and isinstance(data["cursor"], tuple) != (data["sort"] == "updated"):
+            raise ValidationError("The cursor belongs to another sort order.", "cursor")
 
 
 class AuditListArgs(PageArgs):
@@ -110,6 +150,9 @@ class TransitionArgs(Schema):
 class ReviewerArgs(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     required = fields.Boolean(load_default=True)
+    due = fields.Date(metadata={"description": "The day the review is due (today or later); "
+                                               "default: the workflow's review_due_days after "
+                                               "the plan enters review"})
 
 
 class ReviewArgs(Schema):
@@ -164,6 +207,9 @@ class ReviewerSchema(Schema):
     required = fields.Boolean()
     assigned_by = fields.String()
     assigned_at = UtcDateTime()
+    due = fields.Date(required=True, allow_none=True,
+                      metadata={"description": "null in draft until the plan enters review, "
+                                               "unless the drafter gave a day"})
 
 
 class ReviewSchema(Schema):
@@ -212,6 +258,51 @@ class MeSchema(Schema):
     grants = fields.List(fields.String())
 
 
+class StateCountSchema(Schema):
+    country = fields.String(required=True)
+    state = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class WaitingCountSchema(Schema):
+    country = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(WAITING_ROLES))
+    count = fields.Integer(required=True)
+
+
+class OverdueReviewSchema(Schema):
+    plan_id = fields.Integer(required=True)
+    country = fields.String(required=True)
+    reviewer = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    due = fields.Date(required=True)
+    in_review_since = fields.String(required=True)
+
+
 class StatusSchema(Schema):
-    plans = fields.List(fields.Dict())
-    overdue_reviews = fields.List(fields.Dict())
+    plans = fields.List(fields.Nested(StateCountSchema), required=True,
+                        metadata={"description": "Visible plans by country and state"})
+    waiting = fields.List(fields.Nested(WaitingCountSchema), required=True, metadata={
+        "description": "Visible plans by country and the role they wait on"})
+    overdue_reviews = fields.List(fields.Nested(OverdueReviewSchema), required=True, metadata={
+        "description": "Reviews past their due day with no decision on the current version "
+                       "(only on plans the caller sees nationally: never to the Committee)"})
+
+
+class TaskSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("transition", "review")),
+                         metadata={"description": "`transition`: fire one of `triggers`; "
+                                                  "`review`: record a review"})
+    plan = fields.Nested(PlanSummarySchema, required=True)
+    since = fields.String(required=True, metadata={
+        "description": "When the task arose: the plan entered its state (for a review, or "
+                       "the reviewer was assigned, whichever is later)"})
+    triggers = fields.List(fields.Nested(TriggerSchema), required=True, metadata={
+        "description": "The forward triggers the caller may fire now (all ready)"})
+    due = fields.Date(required=True, allow_none=True,
+                      metadata={"description": "For a review: the day it is due"})
+    overdue = fields.Boolean(required=True)
+
+
+class TaskListSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -13,6 +13,8 @@ GENESIS_HASH = "0" * 64
 
 class Plan(Base):
     __tablename__ = "plans"
+    # GET /plans?sort=updated pages on (updated_at, id).
+    __table_args__ = (Index("ix_plans_updated_at_id", "updated_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     country: Mapped[str] = mapped_column(String(3), index=True)

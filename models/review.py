@@ -1,8 +1,8 @@
 """Reviewer assignments on a plan and the decisions reviewers record."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -21,6 +21,10 @@ class ReviewerAssignment(Base):
     required: Mapped[bool] = mapped_column(default=True)
     assigned_by: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The day the review is due. Given by the drafter, or set from the workflow's
+    # review_due_days when the plan enters review (or on assignment during review).
+    due: Mapped[date | None] = mapped_column(Date)
+    due_given: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -1,8 +1,11 @@
 """Named side effects a transition may carry, beyond moving the plan's state."""
 
+from datetime import date, timedelta
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Plan, isoformat, utcnow
+from models import Plan, ReviewerAssignment, isoformat, utcnow
 from workflow.guards import FiringRequest
 from workflow.versions import version_of
 
@@ -22,4 +25,22 @@ def _start_revision(session: Session, plan: Plan, request: FiringRequest) -> Non
     plan.revision_first_version = plan.content_version
 
 
-EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision}
+def default_due(plan: Plan, today: date | None = None) -> date | None:
+    """The due day of a review asked for today: the workflow's review_due_days from now."""
+    from workflow.engine import default_registry  # the engine imports EFFECTS from here
+
+    workflow = default_registry().get(plan.workflow)
+    days = workflow.review_due_days if workflow else None
+    return None if days is None else (today or utcnow().date()) + timedelta(days=days)
+
+
+def _set_review_due(session: Session, plan: Plan, request: FiringRequest) -> None:
+    # Each round of review counts from its start; a due day the drafter gave is kept.
+    due = default_due(plan)
+    for assignment in session.scalars(select(ReviewerAssignment).where(
+            ReviewerAssignment.plan_id == plan.id, ReviewerAssignment.due_given.is_(False))):
+        assignment.due = due
+
+
+EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision,
+           "set_review_due": _set_review_due}

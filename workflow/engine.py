@@ -17,6 +17,9 @@ from workflow.guards import PLAN_GUARDS, REQUEST_GUARDS, FiringRequest, PlanFact
 KNOWN_ROLES = frozenset({"drafter", "reviewer", "approver", "submitter", "viewer", "committee",
                          "auditor", "admin", "assigned_reviewer"})
 REVIEWER_POLICIES = ("none", "assign", "assign_remove")
+# Whom a plan waits on is named by grant: an assigned reviewer is a `reviewer`.
+WAITING_ROLE = {"assigned_reviewer": "reviewer"}
+WAITING_ROLES = tuple(sorted(KNOWN_ROLES - set(WAITING_ROLE)))
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Workflow:
     initial: str
     states: dict[str, StateDef]
     transitions: tuple[TransitionDef, ...]
+    # Days a reviewer has by default, from the plan entering review (or a later assignment).
+    review_due_days: int | None = None
     machine: Machine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +111,9 @@ class Workflow:
                                       f"{', '.join(map(repr, unknown))}")
             if not t.roles:
                 raise DefinitionError(f"{self.key}: transition {t.trigger!r} has no roles")
+        days = self.review_due_days
+        if days is not None and (type(days) is not int or days < 1):
+            raise DefinitionError(f"{self.key}: review_due_days must be a positive integer")
 
     @classmethod
     def from_definition(cls, data: dict[str, Any]) -> "Workflow":
@@ -117,7 +125,8 @@ class Workflow:
                 for t in data["transitions"]
             )
             return cls(key=data["key"], title=data.get("title", data["key"]),
-                       initial=data["initial"], states=states, transitions=transitions)
+                       initial=data["initial"], states=states, transitions=transitions,
+                       review_due_days=data.get("review_due_days"))
         except (KeyError, TypeError) as err:
             raise DefinitionError(f"malformed workflow definition: {err}") from err
 
@@ -132,12 +141,24 @@ class Workflow:
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.source]
 
+    def forward_from(self, state: str) -> list[TransitionDef]:
+        """The transitions that move a plan on from `state`: not back to the start, not to a
+        final state (withdrawal) and not to `state` itself."""
+        return [t for t in self.transitions_from(state)
+                if t.dest not in (self.initial, state) and not self.states[t.dest].final]
+
+    def waiting_on(self, state: str) -> tuple[str, ...]:
+        """The roles a plan in `state` waits on: those who may fire its forward triggers."""
+        roles = (WAITING_ROLE.get(r, r) for t in self.forward_from(state) for r in t.roles)
+        return tuple(dict.fromkeys(roles))
+
     def transition(self, trigger: str, state: str) -> TransitionDef | None:
         return next((t for t in self.transitions_from(state) if t.trigger == trigger), None)
 
     def describe(self) -> dict[str, Any]:
         return {
             "key": self.key, "title": self.title, "initial": self.initial,
+            "review_due_days": self.review_due_days,
             "states": [{"name": s.name, "editable": s.editable, "reviewers": s.reviewers,
                         "reviews_open": s.reviews_open, "final": s.final}
                        for s in self.states.values()],

@@ -4,12 +4,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, ContentVersion, Plan, Review, ReviewerAssignment, User, isoformat
+from models import (
+    AuditEvent,
+    ContentVersion,
+    Plan,
+    Review,
+    ReviewerAssignment,
+    User,
+    as_utc,
+    isoformat,
+)
+from workflow import overview
 from workflow.access import committee_only, sees_all, visible_plans
-from workflow.engine import default_registry
 from workflow.errors import Forbidden, NotFound
 from workflow.service import available_triggers, shown_content
 from workflow.versions import version_of
@@ -64,13 +73,29 @@ def plan_view(session: Session, user: User, plan: Plan) -> dict[str, Any]:
 
 def list_plans(session: Session, user: User, *, country: str | None = None,
                state: str | None = None, workflow: str | None = None,
-               after: int | None = None, limit: int = 50) -> Page:
+               waiting_on: str | None = None, updated_since: datetime | None = None,
+               sort: str = "id", after: Any = None, limit: int = 50) -> Page:
+    """Visible plans by id, or with sort="updated" least recently updated first; `after` is
+    then the (updated_at, id) of the last plan of the previous page."""
     query = select(Plan).where(visible_plans(user))
     for column, value in ((Plan.country, country), (Plan.state, state),
                           (Plan.workflow, workflow)):
         if value is not None:
             query = query.where(column == value)
-    return page(session, query, Plan.id, after, limit)
+    if waiting_on is not None:
+        query = query.where(overview.waiting_on(waiting_on))
+    if updated_since is not None:
+        query = query.where(Plan.updated_at >= updated_since)
+    if sort != "updated":
+        return page(session, query, Plan.id, after, limit)
+    if after is not None:
+        at, last = after
+        query = query.where(or_(Plan.updated_at > at,
+                                and_(Plan.updated_at == at, Plan.id > last)))
+    rows = list(session.scalars(query.order_by(Plan.updated_at, Plan.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, (as_utc(rows[-1].updated_at), rows[-1].id) if more and rows else None)
 
 
 def list_versions(session: Session, user: User, plan: Plan, after: int | None,
@@ -151,36 +176,3 @@ def audit_events(session: Session, user: User, *, country: str | None = None,
     if until is not None:
         query = query.where(AuditEvent.at < isoformat(until))
     return page(session, query, AuditEvent.id, after, limit)
-
-
-# -- status ------------------------------------------------------------------------------
-def status(session: Session, user: User, overdue_before: datetime) -> dict[str, Any]:
-    """Counts of visible plans by country and state, and required reviews still missing on
-    plans that entered review before `overdue_before`."""
-    counts = session.execute(
-        select(Plan.country, Plan.state, func.count()).where(visible_plans(user))
-        .group_by(Plan.country, Plan.state).order_by(Plan.country, Plan.state)).all()
-    review_states = sorted({s.name for w in default_registry() for s in w.states.values()
-                            if s.reviews_open})
-    entered = (select(AuditEvent.plan_id, func.max(AuditEvent.at).label("at"))
-               .where(AuditEvent.to_state.in_(review_states),
-                      AuditEvent.from_state.not_in(review_states))
-               .group_by(AuditEvent.plan_id).subquery())
-    decided = select(Review.id).where(
-        Review.plan_id == Plan.id, Review.user_id == ReviewerAssignment.user_id,
-        Review.revision == Plan.revision, Review.content_version == Plan.content_version)
-    overdue = session.execute(
-        select(Plan.id, Plan.country, User.username, entered.c.at)
-        .join(ReviewerAssignment, ReviewerAssignment.plan_id == Plan.id)
-        .join(User, User.id == ReviewerAssignment.user_id)
-        .join(entered, entered.c.plan_id == Plan.id)
-        # Who has yet to review is national business: the Committee does not see reviewers.
-        .where(visible_plans(user, nationally=True), Plan.state.in_(review_states),
-               ReviewerAssignment.required.is_(True), ~decided.exists(),
-               entered.c.at < isoformat(overdue_before))
-        .order_by(entered.c.at, Plan.id)).all()
-    return {
-        "plans": [{"country": c, "state": s, "count": n} for c, s, n in counts],
-        "overdue_reviews": [{"plan_id": p, "country": c, "reviewer": r, "in_review_since": at}
-                            for p, c, r, at in overdue],
-    }

@@ -6,17 +6,18 @@ all before the first write, so a refusal leaves nothing behind even before the r
 """
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import ContentVersion, Plan, Review, ReviewerAssignment, User
+from models import ContentVersion, Plan, Review, ReviewerAssignment, User, utcnow
 from workflow.access import committee_only, holds_transition_role, is_assigned, load_plan
 from workflow.audit import append_event
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
-from workflow.effects import EFFECTS
+from workflow.effects import EFFECTS, default_due
 from workflow.engine import TransitionDef, Workflow, WorkflowRegistry, default_registry
 from workflow.errors import (
     Forbidden,
@@ -141,10 +142,14 @@ def _hide_reviewers_from_committee(actor: User, plan: Plan) -> None:
 
 
 def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: str,
-                    required: bool = True) -> ReviewerAssignment:
+                    required: bool = True, due: date | None = None) -> ReviewerAssignment:
+    """Assign a reviewer; without `due`, the review is due the workflow's review_due_days
+    after the plan enters review (or after now, when it is in review already)."""
     plan = load_plan(session, actor, plan_id, lock=True)
     if not isinstance(required, bool):
         raise ValidationFailed({"required": ["Must be true or false."]})
+    if due is not None and (not isinstance(due, date) or due < utcnow().date()):
+        raise ValidationFailed({"due": ["Must be a date, today or later."]})
     if not isinstance(username, str):
         raise ValidationFailed({"username": ["Must be a string."]})
     _hide_reviewers_from_committee(actor, plan)
@@ -159,13 +164,16 @@ def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: st
     if workflow_of(plan).states[plan.state].reviewers not in ("assign", "assign_remove"):
         raise NotEditable(f"reviewers cannot be assigned in '{plan.state}'")
 
+    in_review = workflow_of(plan).states[plan.state].reviews_open
     assignment = ReviewerAssignment(plan_id=plan.id, user=reviewer, required=required,
-                                    assigned_by=actor.username)
+                                    assigned_by=actor.username, due_given=due is not None,
+                                    due=due or (default_due(plan) if in_review else None))
     session.add(assignment)
     append_event(session, plan=plan, actor=actor.username, action="assign_reviewer",
                  from_state=plan.state, to_state=plan.state,
                  content_version=plan.content_version,
-                 data={"username": username, "required": required})
+                 data={"username": username, "required": required,
+                       **({"due": due.isoformat()} if due else {})})
     session.flush()
     return assignment
 

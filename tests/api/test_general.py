@@ -90,15 +90,3 @@ def test_status_shows_the_committee_only_submitted_plans(api, make_plan):
     make_plan("submitted", country="VNM")
     assert api.get("/status", "committee").get_json()["plans"] == [
         {"country": "VNM", "state": "submitted", "count": 1}]
-
-
-def test_status_lists_required_reviews_overdue(app, api, make_plan):
-    plan_id = make_plan("stakeholder_review")
-    app.config["REVIEW_OVERDUE_DAYS"] = 0
-    overdue = api.get("/status", "drafter").get_json()["overdue_reviews"]
-    assert [(o["plan_id"], o["country"], o["reviewer"]) for o in overdue] == [
-        (plan_id, "THA", "reviewer")]
-    assert overdue[0]["in_review_since"]
-    assert api.get("/status", "vnm_drafter").get_json()["overdue_reviews"] == []
-    app.config["REVIEW_OVERDUE_DAYS"] = 30
-    assert api.get("/status", "drafter").get_json()["overdue_reviews"] == []

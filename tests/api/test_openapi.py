@@ -22,6 +22,7 @@ CONTRACT = {
     "/plans/{plan_id}/history/verify": {"get"},
     "/audit": {"get"},
     "/status": {"get"},
+    "/me/tasks": {"get"},
 }
 
 
@@ -105,3 +106,28 @@ def test_errors_are_documented_as_problems(spec):
     problem = spec["components"]["schemas"]["Problem"]["properties"]
     assert {"type", "title", "status", "detail", "code", "errors", "reasons", "state",
             "allowed_triggers"} <= set(problem)
+
+
+LIST_PLANS_PARAMETERS = [  # (query parameter of GET /plans, its enum or None)
+    ("waiting_on", ["admin", "approver", "auditor", "committee", "drafter", "reviewer",
+                    "submitter", "viewer"]),
+    ("sort", ["id", "updated"]),
+    ("updated_since", None),
+    ("cursor", None),
+]
+
+
+def test_the_plan_filters_and_the_overview_are_documented(spec):
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/plans"]["get"]["parameters"]}
+    for name, enum in LIST_PLANS_PARAMETERS:
+        assert parameters[name]["schema"].get("enum") == enum, name
+    assert "updated_at" in parameters["cursor"]["description"]
+    components = spec["components"]["schemas"]
+    for component, required in [
+            ("Task", {"kind", "plan", "since", "triggers", "due", "overdue"}),
+            ("Status", {"plans", "waiting", "overdue_reviews"}),
+            ("OverdueReview", {"plan_id", "country", "reviewer", "required", "due",
+                               "in_review_since"})]:
+        assert set(components[component]["required"]) == required, component
+    assert spec["paths"]["/api/v1/me/tasks"]["get"]["operationId"] == "list_my_tasks"
+    assert spec["paths"]["/api/v1/status"]["get"]["operationId"] == "get_status"

@@ -124,7 +124,13 @@ def _start_revision(plan: PlanModel) -> None:
     plan.revision_authors = {plan.versions[-1][1]}
 
 
-EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision}
+def _set_review_due(plan: PlanModel) -> None:
+    """Due days decide no guard and no refusal: the lifecycle does not depend on them
+    (tests/api/test_overview.py checks them)."""
+
+
+EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision,
+           "set_review_due": _set_review_due}
 
 
 def guards_hold(t: TransitionDef, plan: PlanModel, actor: str) -> bool:

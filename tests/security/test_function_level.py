@@ -1,7 +1,10 @@
 """Function level (OWASP API5) where the Committee sees a plan: it acknowledges, nothing more."""
 
+from datetime import timedelta
+
 import pytest
 
+from models import utcnow
 from tests.api.api_support import PROBLEM_JSON, REQUEST
 
 NATIONAL_TRIGGERS = ["submit_for_review", "endorse", "request_changes", "approve", "return",
@@ -74,7 +77,7 @@ def test_the_status_overview_does_not_name_reviewers_to_the_committee(
     assert client.post(f"/api/v1/plans/{revised_draft}/transitions",
                        headers=people["drafter"].headers,
                        json={"trigger": "submit_for_review"}).status_code == 200
-    app.config["REVIEW_OVERDUE_DAYS"] = 0
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=31)  # past the default due day
 
     def status(who):
         return client.get("/api/v1/status", headers=people[who].headers).get_json()

@@ -93,6 +93,9 @@ MALFORMED = {
     "transition without trigger": lambda d: d["transitions"][0].pop("trigger"),
     "no states": lambda d: d.pop("states"),
     "no key": lambda d: d.pop("key"),
+    "review due in no days": lambda d: d.update(review_due_days=0),
+    "review due in a text": lambda d: d.update(review_due_days="30"),
+    "review due in a fraction of days": lambda d: d.update(review_due_days=1.5),
 }
 
 

@@ -1,0 +1,102 @@
+"""Whom plans wait on, the overview's overdue reviews by a given day, and the tasks' facts."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import Plan, utcnow
+from workflow import overview, service, users
+from workflow.engine import default_registry
+
+WAITING_ON = [  # (state of nap-1540, the roles a plan there waits on)
+    ("draft", ("drafter",)),
+    ("stakeholder_review", ("drafter",)),
+    ("national_approval", ("approver",)),
+    ("approved", ("submitter",)),
+    ("submitted", ("committee",)),
+    ("acknowledged", ()),
+    ("withdrawn", ()),
+]
+
+
+@pytest.mark.parametrize("state, roles", WAITING_ON)
+def test_a_plan_waits_on_whoever_fires_its_forward_triggers(state, roles):
+    assert default_registry().get("nap-1540").waiting_on(state) == roles
+
+
+STATES = ["draft", "stakeholder_review", "national_approval", "approved", "submitted",
+          "acknowledged", "withdrawn"]
+
+
+def test_the_tasks_facts_are_those_the_guards_see_when_firing(make_plan, session_factory,
+                                                                people, call):
+    ids = [make_plan(state) for state in STATES] + [make_plan("draft", country="VNM")]
+    call("drafter", service.edit_plan, ids[0], content={"measures": []})
+    with session_factory() as session:
+        plans = list(session.scalars(select(Plan).where(Plan.id.in_(ids))))
+        for who in ("drafter", "approver", "reviewer"):
+            user = users.get_user(session, people[who].username)
+            batched = overview._facts(session, plans, user)
+            for plan in plans:
+                assert batched[plan.id] == service.plan_facts(session, plan, user), (
+                    who, plan.state)
+
+
+OVERDUE_ON = [  # (days from now, overdue reviews)
+    (0, 0), (30, 0), (31, 1), (365, 1),
+]
+
+
+@pytest.mark.parametrize("later, count", OVERDUE_ON)
+def test_overdue_reviews_by_the_day_given(make_plan, session_factory, people, later, count):
+    plan_id = make_plan("stakeholder_review")
+    make_plan("national_approval")  # its review was given: never overdue
+    with session_factory() as session:
+        for who in ("drafter", "global_auditor", "committee", "vnm_drafter"):
+            user = users.get_user(session, people[who].username)
+            today = utcnow().date() + timedelta(days=later)
+            listed = overview.status(session, user, today)["overdue_reviews"]
+            expected = count if who in ("drafter", "global_auditor") else 0
+            assert [o["plan_id"] for o in listed] == [plan_id] * expected, who
+            tasks = overview.my_tasks(session, users.get_user(
+                session, people["reviewer"].username), today)
+            assert [(t["plan"].id, t["overdue"]) for t in tasks] == [(plan_id, bool(count))]
+
+
+@pytest.fixture
+def statements(engine):
+    """statements(fn) -> how many SQL statements fn ran."""
+    from sqlalchemy import event
+
+    def count(fn) -> int:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            fn()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+    return count
+
+
+CALLERS = ["drafter", "reviewer", "approver", "submitter", "committee", "global_auditor"]
+
+
+def test_tasks_and_status_take_as_many_queries_for_many_plans_as_for_few(
+        make_plan, session_factory, people, statements):
+    def queries_for(who):
+        with session_factory() as session:
+            user = users.get_user(session, people[who].username)
+            today = utcnow().date()
+            return (statements(lambda: overview.my_tasks(session, user, today)),
+                    statements(lambda: overview.status(session, user, today)))
+
+    for state in STATES:
+        make_plan(state)
+    few = {who: queries_for(who) for who in CALLERS}
+    for state in STATES * 3:
+        make_plan(state)
+        make_plan(state, country="VNM")
+    assert {who: queries_for(who) for who in CALLERS} == few
