@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import Plan, ReviewerAssignment, isoformat, utcnow
@@ -37,9 +37,10 @@ def default_due(plan: Plan, today: date | None = None) -> date | None:
 def _set_review_due(session: Session, plan: Plan, request: FiringRequest) -> None:
     # Each round of review counts from its start; a due day the drafter gave is kept.
     due = default_due(plan)
-    for assignment in session.scalars(select(ReviewerAssignment).where(
-            ReviewerAssignment.plan_id == plan.id, ReviewerAssignment.due_given.is_(False))):
-        assignment.due = due
+    # One statement for every assignment: the cost of a transition does not grow with reviewers.
+    session.execute(update(ReviewerAssignment).where(
+        ReviewerAssignment.plan_id == plan.id, ReviewerAssignment.due_given.is_(False))
+        .values(due=due).execution_options(synchronize_session=False))
 
 
 EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision,

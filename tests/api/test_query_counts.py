@@ -123,7 +123,8 @@ BUDGET = [
     ("GET /plans", list_plans, 2),
     ("GET /plans/{id}", get_plan, 6),
     ("PATCH /plans/{id}", patch_plan, 9),
-    ("POST /plans/{id}/transitions", fire_transition, 9),
+    # submit_for_review also sets the review due days (one UPDATE, which flushes the plan)
+    ("POST /plans/{id}/transitions", fire_transition, 11),
     ("POST /plans/{id}/reviews", post_review, 7),
     ("POST /plans/{id}/reviewers", post_reviewer, 8),
     ("GET /plans/{id}/history", history, 3),
