@@ -23,8 +23,11 @@ run: $(STAMP)
 	$(BIN)/napflow demo
 	$(BIN)/napflow serve --host $(HOST) --port $(PORT)
 
+# pytest rewrites the asserts of every module of its plugins' packages (schemathesis,
+# hypothesis: ~400 modules, ~10 s) and caches the result as bytecode, unless
+# PYTHONDONTWRITEBYTECODE is set, as some shells do: the empty value lets it cache.
 test: $(STAMP)
-	$(BIN)/pytest tests/
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest tests/
 
 # Benchmark (see README, Performance): throughput against a bare ceiling, latency, memory, scale.
 BENCH_SCALE ?= 1000000
