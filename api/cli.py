@@ -92,12 +92,18 @@ def init_db_command() -> None:
 @click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the tokens as shell exports "
                    "[default: <instance folder>/demo-tokens.env].")
+@click.option("--scale", "events", type=click.IntRange(1), metavar="N",
+              help="Instead: fill an empty database with a generated log of N audit events "
+                   "(193 countries, plans in every state, six years).")
+@click.option("--seed", default=1540, show_default=True, help="The generator's seed (--scale).")
 @with_appcontext
-def demo_command(tokens_file: Path | None) -> None:
+def demo_command(tokens_file: Path | None, events: int | None, seed: int) -> None:
     """Load demo users and plans (once) and issue fresh tokens for the demo users."""
     from api import demo
 
     target = tokens_file or Path(current_app.instance_path) / "demo-tokens.env"
+    if events is not None:
+        return _scale_demo(events, seed, target)
     with transaction() as session:
         loaded = demo.load(session, CLI_ACTOR)
     demo.write_tokens_file(target, loaded.tokens)
@@ -105,6 +111,32 @@ def demo_command(tokens_file: Path | None) -> None:
                f"({len(loaded.tokens)} demo users, {loaded.plans} demo plans in all)")
     click.echo(demo.tokens_table(loaded.tokens))
     click.echo(f"tokens written to {target} (`source {target}`)")
+
+
+def _scale_demo(events: int, seed: int, target: Path) -> None:
+    from api import demo, demo_scale
+
+    db = _database()
+    db.create_schema()
+    try:
+        built = demo_scale.build(db.engine, events, seed)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    tokens = [demo.DemoToken(name, grants, token)
+              for name, (grants, token) in built.tokens.items()]
+    demo.write_tokens_file(target, tokens)
+    states = ", ".join(f"{state} {n:,}" for state, n in sorted(built.by_state.items()))
+    seconds = built.seconds
+    click.echo(f"demo --scale: {built.events:,} events, {built.plans:,} plans ({states}), "
+               f"{built.users:,} users in {sum(seconds.values()):.1f} s (walk "
+               f"{seconds['walk']:.1f} s, hash {seconds['hash']:.1f} s, insert "
+               f"{seconds['insert']:.1f} s)")
+    click.echo(demo.tokens_table([t for t in tokens if t.username in SCALE_SAMPLE]))
+    click.echo(f"tokens of all {len(tokens):,} users written to {target} (`source {target}`)")
+
+
+# The generated users whose tokens `demo --scale` prints (the rest are in the tokens file).
+SCALE_SAMPLE = ("tha-drafter", "tha-customs", "tha-viewer", "committee", "auditor", "admin")
 
 
 @click.command("serve")

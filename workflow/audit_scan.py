@@ -9,13 +9,15 @@ are verify_chain's (workflow/audit.py), so both verifiers name the same first ba
 """
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from json.encoder import encode_basestring
 from multiprocessing import get_context
+from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead, canonical_json, event_hash
@@ -24,21 +26,22 @@ from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
 
 EVENTS = AuditEvent.__table__
-COLUMNS = [EVENTS.c[name] for name in HASHED_FIELDS] + [EVENTS.c.hash]
 # Below this many events a worker process costs more to start than it saves.
 PARALLEL_FROM = 200_000
 BATCH = 5_000
+CANONICAL_CACHE = 200_000
 
 
 def row_hash(plan_id, seq, at, actor, action, from_state, to_state, content_version, comment,
-             data, prev_hash) -> str:
+             data_json, prev_hash) -> str:
     """event_hash of a row, without building its dict: the canonical JSON written out field by
-    field in sorted key order (the same text canonical_json gives for the column types)."""
+    field in sorted key order (the text canonical_json gives for the columns' types), with
+    `data` given already in canonical form."""
     es = encode_basestring
     body = (f'{{"action":{es(action)},"actor":{es(actor)},"at":{es(at)},'
             f'"comment":{"null" if comment is None else es(comment)},'
             f'"content_version":{"null" if content_version is None else content_version},'
-            f'"data":{canonical_json(data)},'
+            f'"data":{data_json},'
             f'"from_state":{"null" if from_state is None else es(from_state)},'
             f'"plan_id":{"null" if plan_id is None else plan_id},"prev_hash":{es(prev_hash)},'
             f'"seq":{seq},"to_state":{"null" if to_state is None else es(to_state)}}}')
@@ -50,16 +53,37 @@ def row_hash(plan_id, seq, at, actor, action, from_state, to_state, content_vers
 Scan = list
 
 
+def _rows(connection: Connection, watermark: int, part: int, parts: int) -> Iterator[tuple]:
+    """The events as the driver returns them, `data` as its stored JSON text: no ORM, no
+    SQLAlchemy row objects, no JSON decoding of values seen before (see scan_events)."""
+    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
+    query = (select(*columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash, EVENTS.c.hash)
+             .where(EVENTS.c.id <= watermark).order_by(EVENTS.c.id))
+    if parts > 1:
+        query = query.where(func.coalesce(EVENTS.c.plan_id, 0) % parts == part)
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    # The caller's connection, so its transaction (and snapshot) is the one read.
+    driver = connection.connection.driver_connection
+    # PostgreSQL streams from a named (server-side) cursor; sqlite3 steps as rows are fetched.
+    streaming = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="napflow_verify") if streaming else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
 def scan_events(connection: Connection, watermark: int, part: int = 0,
                 parts: int = 1) -> dict[int | None, Scan]:
     """One pass over the events with id <= watermark (of chains in partition `part` of
     `parts`), in id order: a swapped or renumbered event must show up as a break."""
-    query = select(*COLUMNS).where(EVENTS.c.id <= watermark).order_by(EVENTS.c.id)
-    if parts > 1:
-        query = query.where(func.coalesce(EVENTS.c.plan_id, 0) % parts == part)
     chains: dict[int | None, Scan] = {}
-    rows = connection.execution_options(yield_per=BATCH).execute(query)
-    for row in rows:
+    # Most events carry one of few `data` values (a decision, an assignment...): each stored
+    # text is decoded and put in canonical form once.
+    canonical: dict[str | None, str] = {None: "null"}
+    for row in _rows(connection, watermark, part, parts):
         plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev, h = row
         chain = chains.get(plan_id)
         if chain is None:
@@ -69,18 +93,29 @@ def scan_events(connection: Connection, watermark: int, part: int = 0,
         count = chain[0] = chain[0] + 1
         if seq != count:
             chain[3] = (count, f"seq {seq} where {count} was expected")
-        elif prev != chain[1]:
+            continue
+        if prev != chain[1]:
             chain[3] = (count, "prev_hash does not match the previous event's hash")
-        elif (row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv, comment,
-                       data, prev) != h
-              and event_hash(dict(zip(HASHED_FIELDS, row[:11], strict=True))) != h):
+            continue
+        data_json = canonical.get(data)
+        if data_json is None:
+            data_json = canonical_json(json.loads(data))
+            if len(canonical) < CANONICAL_CACHE:
+                canonical[data] = data_json
+        if (row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv, comment,
+                     data_json, prev) != h
+                and event_hash(dict(zip(HASHED_FIELDS, (*row[:9], _decoded(data), prev),
+                                        strict=True))) != h):
             # (the reference recipe is asked before calling the event bad, so a difference
             # in how the fast path writes a value can never accuse an intact event)
             chain[3] = (count, "hash does not match the event's fields")
-        else:
-            chain[1], chain[2] = h, to_state
-    rows.close()
+            continue
+        chain[1], chain[2] = h, to_state
     return chains
+
+
+def _decoded(data: str | None) -> Any:
+    return None if data is None else json.loads(data)
 
 
 def _scan_part(url: str, snapshot: str | None, watermark: int, part: int,
