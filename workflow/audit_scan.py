@@ -68,7 +68,7 @@ def _rows(connection: Connection, watermark: int, part: int, parts: int) -> Iter
     streaming = connection.dialect.name == "postgresql"
     cursor = driver.cursor(name="napflow_verify") if streaming else driver.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(sql, ())  # (parameters given, so psycopg reads the compiled `%%`)
         while batch := cursor.fetchmany(BATCH):
             yield from batch
     finally:
