@@ -100,22 +100,30 @@ def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
         plan = session.get(Plan, plan_id)
         kept_seq, kept_head = (plan.audit_seq, plan.audit_head) if plan else (0, GENESIS_HASH)
         state_ok = plan is None or (last is not None and last.to_state == plan.state)
-    if kept_seq != count or kept_head != expected_prev:
-        return ChainReport(plan_id, False, count, expected_prev, min(kept_seq, count) + 1,
+    return chain_report(plan_id, count, expected_prev, kept_seq, kept_head, state_ok)
+
+
+def chain_report(plan_id: int | None, count: int, head: str, kept_seq: int, kept_head: str,
+                 state_ok: bool) -> ChainReport:
+    """The verdict on a chain whose `count` events all verified, ending in `head`: it must
+    end where the stored head says, in the state the plan is in."""
+    if kept_seq != count or kept_head != head:
+        return ChainReport(plan_id, False, count, head, min(kept_seq, count) + 1,
                            f"the stored head (seq {kept_seq}) does not match the chain "
                            f"({count} events): events were cut off or added")
     if not state_ok:
         # The last event is intact; what is missing is the event that changed the state.
-        return ChainReport(plan_id, False, count, expected_prev, count + 1,
+        return ChainReport(plan_id, False, count, head, count + 1,
                            "the plan's state differs from the last event's to_state")
-    return ChainReport(plan_id, True, count, expected_prev)
+    return ChainReport(plan_id, True, count, head)
 
 
 def verify_all(session: Session, plan_id: int | None = None) -> Iterator[ChainReport]:
-    """Reports for one plan, or for every plan chain and then the system chain."""
+    """Reports for one plan, or for every plan chain and then the system chain (in one
+    streaming pass over the log: workflow/audit_scan.py)."""
     if plan_id is not None:
         yield verify_chain(session, plan_id)
         return
-    for pid in session.scalars(select(Plan.id).order_by(Plan.id)).all():
-        yield verify_chain(session, pid)
-    yield verify_chain(session, None)
+    from workflow.audit_scan import verify_log  # it builds on this module's reports
+
+    yield from verify_log(session)

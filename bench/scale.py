@@ -1,0 +1,228 @@
+"""`make bench`, scale part: what reads cost at 10,000 events and at BENCH_SCALE (1,000,000).
+
+Both databases come from `napflow demo --scale` (api/demo_scale.py, same seed and proportions);
+SQLite files are cached in bench/.cache/ by size and generator version, and PostgreSQL (a
+private schema, dropped afterwards) is built by the generator the first time and filled from
+the cached SQLite rows afterwards. Each request runs in-process through the Flask test client
+for realistic callers, median of REPEATS after WARMUP; the table gives both costs and their
+ratio (the aim: within 1.5x), then `napflow audit verify`'s rate on each database.
+"""
+
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, func, select  # noqa: E402
+
+from api import create_app, demo_scale  # noqa: E402
+from api.schemas import encode_cursor  # noqa: E402
+from bench.run import BIN, postgres_schema  # noqa: E402
+from models import AuditEvent, Base, Plan, as_utc  # noqa: E402
+from models.db import create_schema, make_engine  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+SMALL = 10_000
+SEED = 1540
+WARMUP, REPEATS = 2, int(os.environ.get("BENCH_SCALE_REPEATS", "7"))
+DEEP_PAGE, LIMIT = 10_000, 50
+
+
+# -- databases ---------------------------------------------------------------------------
+def cached_sqlite(events: int) -> tuple[str, dict]:
+    """The SQLite database of `events` events and what its build recorded (tokens, times)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    stem = CACHE / f"scale-v{demo_scale.VERSION}-seed{SEED}-{events}"
+    path, meta_path = stem.with_suffix(".db"), stem.with_suffix(".json")
+    url = f"sqlite:///{path}"
+    if path.exists() and meta_path.exists():
+        return url, json.loads(meta_path.read_text())
+    for stale in (path, meta_path):
+        stale.unlink(missing_ok=True)
+    engine = make_engine(url)
+    create_schema(engine)
+    today = datetime.now(UTC).date()
+    built = demo_scale.build(engine, events, SEED, today)
+    engine.dispose()
+    meta = {"tokens": {name: token for name, (_, token) in built.tokens.items()},
+            "plans": built.plans, "today": today.isoformat(), "sqlite_build": built.seconds}
+    meta_path.write_text(json.dumps(meta))
+    return url, meta
+
+
+def fill_postgres(url: str, events: int, meta: dict, sqlite_url: str) -> None:
+    """Build with the generator once (its time is a figure); later, copy the cached rows."""
+    engine = make_engine(url)
+    create_schema(engine)
+    if "postgresql_build" not in meta:
+        built = demo_scale.build(engine, events, SEED, date.fromisoformat(meta["today"]))
+        meta["postgresql_build"] = built.seconds
+        meta["tokens"] = {name: token for name, (_, token) in built.tokens.items()}
+        stem = CACHE / f"scale-v{demo_scale.VERSION}-seed{SEED}-{events}"
+        stem.with_suffix(".json").write_text(json.dumps(meta))
+        # the SQLite file must hold the same tokens as what PostgreSQL now has
+        copy_rows(make_engine(url), make_engine(sqlite_url), replace=True)
+    else:
+        copy_rows(make_engine(sqlite_url), engine)
+    engine.dispose()
+
+
+def copy_rows(source: Engine, target: Engine, replace: bool = False) -> None:
+    rows = {}
+    with source.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows[table.name] = [{k: as_utc(v) if hasattr(v, "tzinfo") else v
+                                 for k, v in r._mapping.items()}
+                                for r in conn.execute(select(table).order_by(*table.primary_key))]
+    if replace:  # the tokens table only: everything else is the same generator's output
+        with target.begin() as conn:
+            table = Base.metadata.tables["api_tokens"]
+            for row in rows["api_tokens"]:
+                conn.execute(table.update().where(table.c.id == row["id"])
+                             .values(token_hash=row["token_hash"]))
+        return
+    demo_scale.insert(target, rows)
+
+
+# -- requests ----------------------------------------------------------------------------
+def median_ms(client, path: str, token: str) -> tuple[float, int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(WARMUP):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.get_data(True)[:300])
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        client.get(path, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+    body = response.get_json()
+    size = len(body["items"]) if "items" in body else sum(len(v) for v in body.values())
+    return statistics.median(samples), size
+
+
+def requests(url: str, country: str) -> list[tuple[str, str, str]]:
+    """(what, username, path) of each measured request on the database at `url`."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        longest = conn.execute(select(Plan.id).where(Plan.country == country)
+                               .order_by(Plan.audit_seq.desc(), Plan.id).limit(1)).scalar_one()
+        total = conn.scalar(select(func.count()).select_from(AuditEvent))
+        # the cursor of page DEEP_PAGE for a caller who sees every event, or the last full
+        # page a smaller log has
+        position = min(DEEP_PAGE * LIMIT, total - LIMIT)
+        after = conn.execute(select(AuditEvent.id).order_by(AuditEvent.id)
+                             .offset(position - 1).limit(1)).scalar_one()
+    engine.dispose()
+    c = country.lower()
+    return [
+        ("history of the country's longest plan", f"{c}-drafter",
+         f"/api/v1/plans/{longest}/history"),
+        ("GET /audit, first page", "auditor", "/api/v1/audit"),
+        (f"GET /audit, page {DEEP_PAGE:,} or the last", "auditor",
+         f"/api/v1/audit?cursor={encode_cursor(after)}"),
+        ("GET /audit, a country's first page", f"{c}-auditor", "/api/v1/audit"),
+        ("GET /audit?action=approve", "auditor", "/api/v1/audit?action=approve"),
+        ("GET /status", f"{c}-viewer", "/api/v1/status"),
+        ("GET /status", "committee", "/api/v1/status"),
+        ("GET /status", "auditor", "/api/v1/status"),
+        ("GET /me/tasks", f"{c}-drafter", "/api/v1/me/tasks"),
+        ("GET /me/tasks", f"{c}-customs", "/api/v1/me/tasks"),
+        ("GET /me/tasks", "committee", "/api/v1/me/tasks"),
+        ("GET /plans", f"{c}-drafter", "/api/v1/plans"),
+        ("GET /plans", "committee", "/api/v1/plans"),
+        ("GET /plans", "auditor", "/api/v1/plans"),
+        ("GET /plans?state=stakeholder_review", f"{c}-viewer",
+         "/api/v1/plans?state=stakeholder_review"),
+        ("GET /plans?waiting_on=approver", "auditor", "/api/v1/plans?waiting_on=approver"),
+        ("GET /plans?sort=updated", f"{c}-drafter", "/api/v1/plans?sort=updated"),
+    ]
+
+
+def measure(url: str, tokens: dict[str, str], country: str) -> list[tuple[float, int]]:
+    app = create_app({"DATABASE_URL": url})
+    client = app.test_client()
+    found = [median_ms(client, path, tokens[user]) for _, user, path in requests(url, country)]
+    app.extensions["napflow.db"].engine.dispose()
+    return found
+
+
+def verify_rate(url: str, events: int) -> str:
+    """`napflow audit verify`'s own rate, and the CPU it took (the command and its workers):
+    on a shared machine the wall-clock rate depends on who else runs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run([str(BIN / "napflow"), "audit", "verify"], capture_output=True,
+                            text=True, env={**os.environ, "NAPFLOW_DATABASE_URL": url})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        return f"FAILED: {result.stdout.strip()} {result.stderr.strip()[-300:]}"
+    match = re.search(r"in ([\d.]+) s \(([\d,]+) events/s\)", result.stdout)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return (f"{match.group(2)} events/s ({match.group(1)} s wall; whole command "
+            f"{cpu:.1f} s CPU, {cpu / events * 1e6:.1f} us/event)")
+
+
+def busiest_country(url: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(select(Plan.country).group_by(Plan.country)
+                             .order_by(func.count().desc(), Plan.country).limit(1)).scalar_one()
+    engine.dispose()
+    return found
+
+
+def report(name: str, sizes: list[int], urls: list[str], metas: list[dict]) -> None:
+    country = busiest_country(urls[0])
+    labels = requests(urls[0], country)
+    results = [measure(url, meta["tokens"], country) for url, meta in zip(urls, metas,
+                                                                          strict=True)]
+    print(f"\n{name}: reads at {sizes[0]:,} and {sizes[1]:,} events (country {country}; "
+          f"median of {REPEATS} after {WARMUP} warm-up, in-process)")
+    # Where the answer itself grows (unpaginated lists, a country with more plans), the cost
+    # per item returned says whether the database's size or the answer's is what costs.
+    print(f"  {'request':<40} {'caller':<13} {'ms small':>9} {'ms large':>9} {'ratio':>6}"
+          f"  {'items':>11}  {'ratio/item':>10}")
+    for (what, user, _), small, large in zip(labels, *results, strict=True):
+        ratio = large[0] / small[0]
+        per_item = (large[0] / max(large[1], 1)) / (small[0] / max(small[1], 1))
+        flag = "" if ratio <= 1.5 else "  > 1.5x"
+        print(f"  {what:<40} {user:<13} {small[0]:9.1f} {large[0]:9.1f} {ratio:6.2f}"
+              f"  {f'{small[1]}/{large[1]}':>11}  {per_item:10.2f}{flag}")
+    for size, url, meta in zip(sizes, urls, metas, strict=True):
+        build = meta.get(f"{name.lower()}_build")
+        built = (f"built in {sum(build.values()):.0f} s ("
+                 + ", ".join(f"{k} {v:.0f} s" for k, v in build.items()) + ")"
+                 if build else "copied from the SQLite cache")
+        print(f"  {size:,} events: {built}; audit verify: {verify_rate(url, size)}")
+
+
+def main() -> None:
+    large = int(os.environ.get("BENCH_SCALE", "1000000"))
+    sizes = [SMALL, large]
+    sqlite = [cached_sqlite(n) for n in sizes]
+    report("SQLite", sizes, [url for url, _ in sqlite], [meta for _, meta in sqlite])
+    schemas = []
+    try:
+        for size, (sqlite_url, meta) in zip(sizes, sqlite, strict=True):
+            found = postgres_schema()
+            if found[0] is None:
+                print("\nPostgreSQL: not reachable, skipped")
+                return
+            schemas.append(found)
+            fill_postgres(found[0], size, meta, sqlite_url)
+        report("PostgreSQL", sizes, [url for url, _ in schemas], [meta for _, meta in sqlite])
+    finally:
+        for _, drop in schemas:
+            drop()
+
+
+if __name__ == "__main__":
+    main()
