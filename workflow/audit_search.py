@@ -55,7 +55,9 @@ def committee_events() -> ColumnElement[bool]:
     # A correlated lookup rather than the join: the Committee sees a large share of the log,
     # which is read fastest walking (at, id) and probing each event's plan; with a join,
     # SQLite would start from the plans and sort every visible event on each page.
-    from_seq = select(Plan.committee_from_seq).where(Plan.id == _events.plan_id)
+    # (Its own alias: a country filter may join the plans in the outer query too.)
+    plan = Plan.__table__.alias("submitted_plan")
+    from_seq = select(plan.c.committee_from_seq).where(plan.c.id == _events.plan_id)
     return and_(_events.seq >= from_seq.scalar_subquery(),
                 _events.action.not_in(NATIONAL_ACTIONS))
 
@@ -102,7 +104,8 @@ def search(user: User | None, filters: AuditFilters) -> Select:
     return query.order_by(_events.at, _events.id)
 
 
-def _after(query: Select, at: str, event_id: int) -> Select:
+def seek_after(query: Select, at: str, event_id: int) -> Select:
+    """`query` from just after the event (at, event_id): a seek in the (…, at, id) index."""
     return query.where(tuple_(_events.at, _events.id) > tuple_(at, event_id))
 
 
@@ -112,7 +115,7 @@ def page(session: Session, query: Select, after: int | None, limit: int) -> Page
         at = session.scalar(select(_events.at).where(_events.id == after))
         if at is None:  # not an event napflow wrote: nothing comes after it
             return Page([], None)
-        query = _after(query, at, after)
+        query = seek_after(query, at, after)
     rows = session.execute(query.limit(limit + 1)).mappings().all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -125,7 +128,7 @@ def stream(session: Session, query: Select, batch: int = EXPORT_BATCH
     with the same seek a page uses, so memory never holds more than one batch."""
     position: tuple[str, int] | None = None
     while True:
-        rows = session.execute((query if position is None else _after(query, *position))
+        rows = session.execute((query if position is None else seek_after(query, *position))
                                .limit(batch)).mappings().all()
         for row in rows:
             yield {name: row[name] for name in EVENT_FIELDS}
