@@ -122,10 +122,11 @@ def page(session: Session, query: Select, after: int | None, limit: int) -> Page
     return Page(rows, rows[-1]["id"] if more and rows else None)
 
 
-def stream(session: Session, query: Select, batch: int = EXPORT_BATCH
+def stream(session: Session, query: Select, batch: int | None = None
            ) -> Iterator[dict[str, Any]]:
     """Every event of `query` as a dict of EVENT_FIELDS, fetched `batch` rows per statement
     with the same seek a page uses, so memory never holds more than one batch."""
+    batch = batch or EXPORT_BATCH
     position: tuple[str, int] | None = None
     while True:
         rows = session.execute((query if position is None else seek_after(query, *position))
@@ -138,7 +139,7 @@ def stream(session: Session, query: Select, batch: int = EXPORT_BATCH
 
 
 def export(sessions: sessionmaker[Session], query: Select,
-           batch: int = EXPORT_BATCH) -> Iterator[dict[str, Any]]:
+           batch: int | None = None) -> Iterator[dict[str, Any]]:
     """`stream` in a session of its own, which outlives the request that started it, reading
     one snapshot of the log throughout (PostgreSQL needs REPEATABLE READ for that; SQLite's
     read transaction is one)."""
