@@ -43,11 +43,13 @@ def fill(engine: Engine, events: int, *, events_per_plan: int = 25, seed: int = 
     """Append `events` events (one in a hundred about no plan) to the database's audit log."""
     rng = random.Random(seed)
     plans = max(1, events // events_per_plan)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # after what is there: the cast's events, an earlier fill
         first = (conn.scalar(select(func.max(Plan.id))) or 0) + 1
+        system_seq = conn.scalar(select(func.max(AuditEvent.seq))
+                                 .where(AuditEvent.plan_id.is_(None))) or 0
     countries = [rng.choice(COUNTRIES) for _ in range(plans)]
     seqs, committee_from = [0] * plans, [None] * plans
-    system_seq, rows = 0, []
+    rows = []
     moment = START
     with engine.begin() as conn:
         conn.execute(insert(Plan), [
