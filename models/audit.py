@@ -54,9 +54,12 @@ class AuditEvent(Base):
         # past the last event shown: one index per filter, each ending in (at, id), serves
         # the filter, a time range and the order in one range scan, with no sort, at any
         # page depth. The country filter (and a national caller's visibility) has no index of
-        # its own: events do not carry a country, so such a search walks (at, id) and probes
-        # each event's plan by primary key; a country holding a share s of the log reads
-        # about limit/s events per page, however deep the page.
+        # its own: events do not carry a country (a column would need the writers changed and
+        # every row migrated). The planner picks, by the country's share of the log, between
+        # walking (at, id) while probing each event's plan by primary key (PostgreSQL, ~limit
+        # / share rows a page) and gathering the country's plans' events by (plan_id, at, id)
+        # then sorting them (SQLite: one country's events, never the log); neither grows with
+        # the page's depth (tests/workflow/test_audit_search_plans.py).
         *(Index(f"ix_audit_events_{'_'.join(key)}", *key) for key in (
             ("at", "id"), ("plan_id", "at", "id"), ("actor", "at", "id"),
             ("action", "at", "id"), ("from_state", "at", "id"), ("to_state", "at", "id"))),
