@@ -1,5 +1,9 @@
 """The audit log: a plan's history, its verification, and the whole visible log."""
 
+from collections.abc import Iterator
+from itertools import chain
+
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -7,10 +11,32 @@ from marshmallow import RAISE
 from api import db
 from api.auth import current_user
 from api.plans import listing, plan_listing
-from api.schemas import AuditEventSchema, AuditListArgs, PageArgs, VerifySchema, page_of
-from workflow import queries
+from api.schemas import (
+    AuditEventSchema,
+    AuditExportArgs,
+    AuditListArgs,
+    PageArgs,
+    VerifySchema,
+    page_of,
+)
+from workflow import audit_search, queries
 from workflow.access import load_plan
 from workflow.audit import verify_chain
+
+# jsonl: the JSON Lines media type most tools know (NDJSON is the same format).
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+EXPORT_DOC = {
+    "operationId": "export_audit_events",
+    "responses": {"200": {
+        "description": "Every matching event, streamed: JSON Lines (one event per line, as "
+                       "GET /audit shows it) or CSV (a header row of the event's fields, then "
+                       "a row per event, `data` as canonical JSON, an empty cell for null)",
+        "headers": {"Content-Disposition": {
+            "description": "`attachment; filename=\"napflow-audit.jsonl\"` (or `.csv`)",
+            "required": True, "schema": {"type": "string"}}},
+        "content": {MEDIA_TYPES["jsonl"]: {"schema": {"type": "string"}},
+                    MEDIA_TYPES["csv"]: {"schema": {"type": "string"}}}}},
+}
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1",
                 description="The hash-chained, append-only audit log")
@@ -40,7 +66,30 @@ class Audit(MethodView):
     @blp.arguments(AuditListArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args):
-        """Every audit event the caller may see, with filters."""
-        after, limit = args.pop("cursor", None), args.pop("limit")
-        return listing(queries.audit_events(db.session(), current_user(), after=after,
-                                            limit=limit, **args))
+        """Every audit event the caller may see, oldest first, with filters."""
+        query = audit_search.search(current_user(), audit_search.AuditFilters.of(args))
+        return listing(audit_search.page(db.session(), query, args.get("cursor"),
+                                         args["limit"]))
+
+
+@blp.route("/audit/export")
+class AuditExport(MethodView):
+    @blp.arguments(AuditExportArgs, location="query", unknown=RAISE)
+    @blp.response(200)
+    @blp.doc(**EXPORT_DOC)
+    def get(self, args):
+        """Stream every audit event the caller may see, with GET /audit's filters and order."""
+        query = audit_search.search(current_user(), audit_search.AuditFilters.of(args))
+        events = audit_search.export(db.database().sessions, query)
+        # The first batch is read now: a database that fails answers with a problem, before
+        # any of the stream is sent.
+        first = next(events, None)
+        lines = audit_search.EXPORT_FORMATS[args["format"]](
+            events if first is None else chain([first], events))
+        return Response(_encoded(lines), mimetype=MEDIA_TYPES[args["format"]], headers={
+            "Content-Disposition": f'attachment; filename="napflow-audit.{args["format"]}"'})
+
+
+def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
+    for line in lines:
+        yield line.encode()

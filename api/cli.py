@@ -1,7 +1,5 @@
 """The `napflow` command line: schema, demo data, serving, users and the audit log."""
 
-import csv
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -13,21 +11,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from gunicorn.app.base import BaseApplication
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Plan, User
-from models.audit import HASHED_FIELDS
+from api.schemas import AuditExportArgs
+from models import Plan, User
 from models.db import write_session
 from workflow import users
 from workflow.audit import verify_all
 from workflow.audit_head import PublishedHead, matches, publish_head
 from workflow.audit_scan import PARALLEL_FROM, verify_log
+from workflow.audit_search import EXPORT_FORMATS, AuditFilters, export, search
 from workflow.errors import NapflowError, ValidationFailed
 
 # Who the audit log names for changes made from the command line.
 CLI_ACTOR = "cli"
-EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
 
 
 def init_app(app: Flask) -> None:
@@ -316,33 +315,33 @@ def audit_verify(plan_id: int | None, published: PublishedHead | None,
                f"in {seconds:.2f} s ({events / max(seconds, 1e-9):,.0f} events/s)")
 
 
-def _export_rows(session: Session) -> Iterator[dict[str, Any]]:
-    columns = [AuditEvent.__table__.c[name] for name in EXPORT_FIELDS]
-    # Plan chains in plan order, then the system chain; streamed, never all in memory.
-    query = (select(*columns)
-             .order_by(AuditEvent.plan_id.is_(None), AuditEvent.plan_id, AuditEvent.seq)
-             .execution_options(yield_per=1000))
-    for row in session.execute(query):
-        yield dict(row._mapping)
+def _export_filters(options: dict[str, str | None]) -> AuditFilters:
+    """The export's options, checked by the rules GET /audit/export applies to its query."""
+    given = {name: text for name, text in options.items() if text is not None}
+    try:
+        return AuditFilters.of(AuditExportArgs().load(given))
+    except ValidationError as err:
+        raise click.UsageError("; ".join(
+            f"--{name.replace('_', '-')}: {' '.join(msgs)}"
+            for name, msgs in err.normalized_messages().items())) from None
 
 
 @audit_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
+@click.option("--country", metavar="ISO3", help="Only events of this country's plans.")
+@click.option("--plan", metavar="ID", help="Only this plan's events.")
+@click.option("--actor", help="Only events by this user (`cli` for the command line).")
+@click.option("--action", help="Only this action (a trigger, `create`, `edit`, `review`...).")
+@click.option("--from-state", "from_state", metavar="STATE")
+@click.option("--to-state", "to_state", metavar="STATE")
+@click.option("--since", metavar="TIME", help="At or after this time (ISO 8601 with offset).")
+@click.option("--until", metavar="TIME", help="Before this time (ISO 8601 with offset).")
 @with_appcontext
-def audit_export(fmt: str) -> None:
-    """Write every audit event, every field, to stdout, ordered by chain then seq."""
-    out = sys.stdout
-    with snapshot() as session:
-        if fmt == "jsonl":
-            for row in _export_rows(session):
-                out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-        else:
-            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            for row in _export_rows(session):
-                if row["data"] is not None:
-                    row["data"] = json.dumps(row["data"], sort_keys=True, ensure_ascii=False,
-                                             separators=(",", ":"))
-                writer.writerow(row)
-    out.flush()
+def audit_export(fmt: str, **options: str | None) -> None:
+    """Write the audit log, every field, oldest first, to stdout: every event, or those the
+    filters select (as GET /audit/export does, seeing everything)."""
+    events = export(_database().sessions, search(None, _export_filters(options)))
+    for line in EXPORT_FORMATS[fmt](events):
+        sys.stdout.write(line)
+    sys.stdout.flush()

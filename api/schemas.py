@@ -120,13 +120,31 @@ class PlanListArgs(PageArgs):
             raise ValidationError("The cursor belongs to another sort order.", "cursor")
 
 
-class AuditListArgs(PageArgs):
-    country = fields.String(validate=iso3)
+class AuditFilterArgs(Schema):
+    """The audit search's filters (workflow.audit_search.AuditFilters), each optional."""
+
+    country = fields.String(validate=iso3, metadata={"description": "The plans' country"})
     plan = fields.Integer(validate=validate.Range(1, MAX_ID))
     actor = fields.String(validate=validate.Length(1, 64))
-    action = fields.String(validate=validate.Length(1, 64))
-    since = UtcQueryDateTime()
-    until = UtcQueryDateTime()
+    action = fields.String(validate=validate.Length(1, 64),
+                           metadata={"description": "A trigger, `create`, `edit`, `review`..."})
+    from_state = fields.String(validate=validate.Length(1, 64))
+    to_state = fields.String(validate=validate.Length(1, 64))
+    since = UtcQueryDateTime(metadata={
+        "description": "Events at or after this time (ISO 8601 with offset)"})
+    until = UtcQueryDateTime(metadata={
+        "description": "Events before this time (ISO 8601 with offset)"})
+
+
+class AuditListArgs(PageArgs, AuditFilterArgs):
+    pass
+
+
+class AuditExportArgs(AuditFilterArgs):
+    format = fields.String(load_default="jsonl", validate=validate.OneOf(("jsonl", "csv")),
+                           metadata={"description": "`jsonl` (default): one event per line "
+                                                    "as GET /audit shows it; `csv`: a header "
+                                                    "row, then one row per event"})
 
 
 class PlanCreateArgs(Schema):

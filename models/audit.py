@@ -50,7 +50,19 @@ class AuditEvent(Base):
         # plain unique constraint, so that chain gets a partial unique index of its own.
         Index("uq_audit_events_system_seq", "seq", unique=True,
               sqlite_where=text("plan_id IS NULL"), postgresql_where=text("plan_id IS NULL")),
-        Index("ix_audit_events_at", "at"),
+        # Search and export (workflow/audit_search.py) go oldest first by (at, id), and seek
+        # past the last event shown: one index per filter, each ending in (at, id), serves
+        # the filter, a time range and the order in one range scan, with no sort, at any
+        # page depth. The country filter (and a national caller's visibility) has no index of
+        # its own: events do not carry a country (a column would need the writers changed and
+        # every row migrated). The planner picks, by the country's share of the log, between
+        # walking (at, id) while probing each event's plan by primary key (PostgreSQL, ~limit
+        # / share rows a page) and gathering the country's plans' events by (plan_id, at, id)
+        # then sorting them (SQLite: one country's events, never the log); neither grows with
+        # the page's depth (tests/workflow/test_audit_search_plans.py).
+        *(Index(f"ix_audit_events_{'_'.join(key)}", *key) for key in (
+            ("at", "id"), ("plan_id", "at", "id"), ("actor", "at", "id"),
+            ("action", "at", "id"), ("from_state", "at", "id"), ("to_state", "at", "id"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,8 +70,8 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(Integer)
     # Stored as the exact text the API shows, so the hash can be recomputed byte for byte.
     at: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(64))
     to_state: Mapped[str | None] = mapped_column(String(64))
     content_version: Mapped[int | None] = mapped_column(Integer)

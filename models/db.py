@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,8 +44,17 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table (and the audit table's guard triggers) that does not exist yet."""
+    """Create every table (and the audit table's guard triggers) that does not exist yet, and
+    every index a table that exists lacks (create_all leaves an existing table as it is)."""
     Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        # One catalog query for every table's indexes (on PostgreSQL), not one per index.
+        present = {name for indexes in inspect(conn).get_multi_indexes().values()
+                   for name in (index["name"] for index in indexes)}
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                if index.name not in present:
+                    index.create(conn)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 
 from api import create_app
-from api.cli import EXPORT_FIELDS
 from models import AuditEvent, User, event_hash, utcnow
 from workflow import users
+from workflow.audit_search import EVENT_FIELDS as EXPORT_FIELDS
 from workflow.errors import Unauthenticated
 
 
@@ -196,12 +196,13 @@ def test_audit_verify_of_an_unknown_plan_is_a_usage_error(runner):
 
 
 def all_events(session_factory) -> list[dict]:
+    """Every event, oldest first (by time, then by id), as GET /audit orders them."""
     with session_factory() as session:
-        found = [e.as_dict() for e in session.scalars(select(AuditEvent))]
-    return sorted(found, key=lambda e: (e["plan_id"] is None, e["plan_id"] or 0, e["seq"]))
+        return [e.as_dict() for e in session.scalars(
+            select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id))]
 
 
-def test_audit_export_jsonl_has_every_event_and_field_in_chain_order(
+def test_audit_export_jsonl_has_every_event_and_field_oldest_first(
         runner, make_plan, session_factory):
     make_plan("acknowledged")
     make_plan("stakeholder_review", country="VNM")

@@ -15,15 +15,15 @@ from models import (
     ReviewerAssignment,
     User,
     as_utc,
-    isoformat,
 )
 from workflow import overview
-from workflow.access import committee_only, sees_all, visible_plans
+from workflow.access import committee_only, visible_plans
 from workflow.errors import Forbidden, NotFound
 from workflow.service import available_triggers, shown_content
 from workflow.versions import version_of
 
-# Events the Committee never sees, even after submission: national drafting and reviewing.
+# Events the Committee never sees, even after submission: national drafting and reviewing
+# (in a plan's history here, and in audit search, workflow/audit_search.py).
 NATIONAL_ACTIONS = ("create", "edit", "assign_reviewer", "remove_reviewer", "review",
                     "request_changes")
 
@@ -143,36 +143,3 @@ def history(session: Session, user: User, plan: Plan, after: int | None, limit: 
     if committee_only(user, plan):
         query = query.where(_committee_events(plan))
     return page(session, query, AuditEvent.seq, after, limit)
-
-
-def audit_events(session: Session, user: User, *, country: str | None = None,
-                 plan: int | None = None, actor: str | None = None, action: str | None = None,
-                 since: datetime | None = None, until: datetime | None = None,
-                 after: int | None = None, limit: int = 50) -> Page:
-    """Every audit event the caller may see, oldest first, with the contract's filters."""
-    national = [g.country for g in user.grants if g.role in
-                ("drafter", "reviewer", "approver", "submitter", "viewer", "auditor")]
-    visible = [AuditEvent.plan_id.in_(select(Plan.id).where(Plan.country.in_(national)))]
-    if sees_all(user):
-        visible = [AuditEvent.plan_id.is_not(None)]
-    if user.holds("committee"):
-        visible.append(and_(Plan.committee_from_seq.is_not(None),
-                            AuditEvent.seq >= Plan.committee_from_seq,
-                            AuditEvent.action.not_in(NATIONAL_ACTIONS)))
-    if sees_all(user) or user.holds("admin"):
-        visible.append(AuditEvent.plan_id.is_(None))  # users, grants and tokens
-    query = (select(AuditEvent).outerjoin(Plan, Plan.id == AuditEvent.plan_id)
-             .where(or_(*visible)))
-    if country is not None:
-        query = query.where(Plan.country == country)
-    if plan is not None:
-        query = query.where(AuditEvent.plan_id == plan)
-    if actor is not None:
-        query = query.where(AuditEvent.actor == actor)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.at >= isoformat(since))
-    if until is not None:
-        query = query.where(AuditEvent.at < isoformat(until))
-    return page(session, query, AuditEvent.id, after, limit)

@@ -124,11 +124,15 @@ def test_the_audit_log_shows_each_caller_only_what_it_may_see(api, two_countries
 
 
 BAD_FILTERS = ["country=tha", "country=XXX", "plan=0", "plan=x", "since=yesterday",
-               "until=2026-01-01T00:00:00", "actor="]
+               "until=2026-01-01T00:00:00", "actor=", "from_state=", "to_state=" + "x" * 65,
+               "colour=red"]
+# The export streams, so it refuses before the first byte; it has a format and no pages.
+BAD_EXPORTS = [*BAD_FILTERS, "format=xml", "limit=5", "cursor=1"]
 
 
 def test_malformed_audit_filters_are_422(api):
-    for query in BAD_FILTERS:
-        problem = assert_problem(api.get(f"/audit?{query}", "global_auditor"), 422,
-                                 "validation_error")
-        assert query.split("=")[0] in problem["errors"], query
+    for path, queries in (("/audit", BAD_FILTERS), ("/audit/export", BAD_EXPORTS)):
+        for query in queries:
+            problem = assert_problem(api.get(f"{path}?{query}", "global_auditor"), 422,
+                                     "validation_error")
+            assert query.split("=")[0] in problem["errors"], (path, query)

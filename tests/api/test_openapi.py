@@ -21,6 +21,7 @@ CONTRACT = {
     "/plans/{plan_id}/history": {"get"},
     "/plans/{plan_id}/history/verify": {"get"},
     "/audit": {"get"},
+    "/audit/export": {"get"},
     "/status": {"get"},
     "/me/tasks": {"get"},
 }
