@@ -14,6 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from api.fields import Cursor, Pattern, iso3
+from api.schemas import TransitionDataSchema
 from workflow.access import MAX_ID
 from workflow.content import MeasureSchema, PeriodSchema, PlanContentSchema
 from workflow.terms import NON_BLANK_CHARACTER, Term, not_blank
@@ -58,7 +59,8 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                "pattern": NON_BLANK},
 }
-CONTENT_SCHEMAS = (PlanContentSchema, MeasureSchema, PeriodSchema)
+# Request bodies' schemas besides the …Args: those nested in them.
+NESTED_ARGS = (PlanContentSchema, MeasureSchema, PeriodSchema, TransitionDataSchema)
 
 
 def problem_response(status: HTTPStatus, schema: Any) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def term_ref(spec: APISpec, field: Term) -> dict[str, str]:
 
 def _is_request(field: fields.Field) -> bool:
     root = field.root if isinstance(field.root, Schema) else None
-    return isinstance(root, CONTENT_SCHEMAS) or type(root).__name__.endswith("Args")
+    return isinstance(root, NESTED_ARGS) or type(root).__name__.endswith("Args")
 
 
 def napflow_field2properties(self, field: fields.Field, ret: dict, **kwargs) -> dict:

@@ -106,7 +106,8 @@ class TransitionDataSchema(Schema):
 class TransitionArgs(Schema):
     # Not refused here: a trigger the plan's workflow lacks is the contract's `unknown_trigger`.
     trigger = term("Trigger", required=True, check=False)
-    comment = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=10000), metadata={
+        "description": "Required, not blank, by triggers whose workflow guards name `comment`"})
     data = fields.Nested(TransitionDataSchema, load_default=dict)
 
 
@@ -121,7 +122,8 @@ class ReviewerArgs(Schema):
 
 class ReviewArgs(Schema):
     decision = term("Decision", required=True)
-    comment = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=10000), metadata={
+        "description": "Required, not blank, with request_changes"})
 
 
 # -- responses ---------------------------------------------------------------------------
