@@ -14,6 +14,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 LATEST = datetime.max.replace(tzinfo=UTC)
 MAX_MICROS = (LATEST - EPOCH) // MICROSECOND
+LEAP_SECOND = re.compile(r"(?<=T\d\d:\d\d):60(\.\d+)?")
 
 # Cursors are digits so that a pattern can say exactly which are accepted: every string it
 # matches names a position, and a number past the end gives an empty page, not an error.
@@ -115,6 +116,10 @@ class UtcQueryDateTime(fields.AwareDateTime):
     +01:00) is clamped to the first or last representable moment: nothing is that old or new."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            # RFC 3339 allows a lower-case `t` and `z`, and a leap second (read as the last
+            # microsecond before it), which Python's parser does not.
+            value = LEAP_SECOND.sub(":59.999999", value.upper(), count=1)
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC)

@@ -20,6 +20,7 @@ from api.fields import (
     UtcQueryDateTime,
     iso3,
 )
+from api.fields import encode_cursor as encode_cursor  # where it was: views import it from here
 from models import COUNTRY_ROLES, GLOBAL_ROLES
 from workflow.access import MAX_ID
 from workflow.terms import StrictBoolean, not_blank
@@ -31,6 +32,7 @@ HASH = r"^[0-9a-f]{64}$"
 # `role` or `role:ISO3`: the auditor may hold either.
 GRANT = (r"^({}|({}):[A-Z]{{3}})$".format("|".join(sorted(GLOBAL_ROLES | {"auditor"})),
                                             "|".join(sorted(COUNTRY_ROLES | {"auditor"}))))
+TITLE = [not_blank, validate.Length(max=300)]
 WHEN = {"format": "date-time"}  # a timestamp kept as text: still UTC ISO 8601 with `Z`
 
 
@@ -77,9 +79,6 @@ class AuditListArgs(PageArgs):
     action = fields.String(validate=validate.Length(1, 64))
     since = UtcQueryDateTime()
     until = UtcQueryDateTime()
-
-
-TITLE = [not_blank, validate.Length(max=300)]
 
 
 class PlanCreateArgs(Schema):

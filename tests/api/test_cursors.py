@@ -52,10 +52,13 @@ def test_a_cursor_is_accepted_exactly_when_the_pattern_matches(api, make_plan, p
         assert [item["id"] for item in response.get_json()["items"]] == expected
 
 
-def test_a_time_beyond_what_utc_can_show_is_the_first_or_last_moment(api, make_plan):
+def test_every_rfc3339_time_is_a_moment_the_first_or_last_beyond_what_utc_shows(api,
+                                                                                make_plan):
     make_plan("draft")
     for query, found in [("updated_since=0001-01-01T00:00:00%2B14:00", 1),
-                         ("updated_since=9999-12-31T23:59:59-14:00", 0)]:
+                         ("updated_since=9999-12-31T23:59:59-14:00", 0),
+                         ("updated_since=2016-12-31t23:59:60z", 1),  # RFC 3339 allows both
+                         ("updated_since=9999-12-31T23:59:60.5Z", 0)]:
         response = api.get(f"/plans?{query}", "viewer")
         assert len(response.get_json()["items"]) == found, query
     for query, found in [("since=0001-01-01T00:00:00%2B14:00", True),
