@@ -13,6 +13,7 @@ PAST_THE_END = "9" * 5000  # longer than int() reads: still a position, past the
 CURSORS = [  # (list, cursor, the ids it lists of plans 1..3; None: refused)
     ("/plans", "1", [2, 3]),
     ("/plans", "0001", [2, 3]),
+    ("/plans", "1\n", [2, 3]),  # Python's `$` allows a final newline, so the server does too
     ("/plans", "3", []),
     ("/plans", "2147483648", []),
     ("/plans", PAST_THE_END, []),
