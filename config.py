@@ -22,7 +22,7 @@ class Config:
 
     API_TITLE = "napflow"
     API_VERSION = "v1"
-    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     TESTING = False

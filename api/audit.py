@@ -44,6 +44,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1",
 
 @blp.route("/plans/<int:plan_id>/history")
 class History(MethodView):
+    @blp.doc(operationId="list_history")
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args, plan_id):
@@ -53,6 +54,7 @@ class History(MethodView):
 
 @blp.route("/plans/<int:plan_id>/history/verify")
 class HistoryVerify(MethodView):
+    @blp.doc(operationId="verify_history")
     @blp.response(200, VerifySchema)
     def get(self, plan_id):
         """Re-check the plan's hash chain and its stored head."""
@@ -63,6 +65,7 @@ class HistoryVerify(MethodView):
 
 @blp.route("/audit")
 class Audit(MethodView):
+    @blp.doc(operationId="list_audit_events")
     @blp.arguments(AuditListArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args):

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -15,6 +15,8 @@ from werkzeug.exceptions import HTTPException
 from api.openapi import RefusalsPlugin, problem_response
 from workflow.content import flatten_errors
 from workflow.errors import NapflowError
+from workflow.terms import Term
+from workflow.vocabulary import term
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -28,19 +30,33 @@ HTTP_CODES = {
 }
 
 
+def problem_codes() -> list[str]:
+    """Every `code` a problem can carry: napflow's refusals and the HTTP errors'."""
+    found, classes = set(HTTP_CODES.values()) | {"internal_error", "error"}, [NapflowError]
+    while classes:
+        cls = classes.pop()
+        found.add(cls.code)
+        classes += cls.__subclasses__()
+    return sorted(found)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem, with napflow's machine-readable `code` and its extensions."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    code = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    reasons = fields.List(fields.String())
-    state = fields.String()
-    allowed_triggers = fields.List(fields.String())
-    triggers = fields.List(fields.String())
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, validate=validate.Range(400, 599))
+    detail = fields.String(required=True)
+    code = Term("ProblemCode", problem_codes, required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "validation_error: the messages of each field, by field path"})
+    reasons = fields.List(fields.String(), metadata={
+        "description": "guard_failed: each condition that does not hold"})
+    state = term("State", metadata={"description": "invalid_transition: the plan's state"})
+    allowed_triggers = fields.List(term("Trigger"), metadata={
+        "description": "invalid_transition: the triggers of that state"})
+    triggers = fields.List(term("Trigger"), metadata={
+        "description": "unknown_trigger: the workflow's triggers"})
 
 
 def problem(status: int, code: str, title: str, detail: str,

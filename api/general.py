@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from api import db
 from api.auth import current_user
-from api.schemas import MeSchema, StatusSchema, TaskListSchema
+from api.schemas import MeSchema, StatusSchema, TaskListSchema, WorkflowSchema, page_of
 from models import utcnow
 from workflow import overview
 from workflow.engine import default_registry
@@ -20,6 +20,7 @@ blp = Blueprint("general", __name__, url_prefix="/api/v1",
 
 @blp.route("/me")
 class Me(MethodView):
+    @blp.doc(operationId="get_me")
     @blp.response(200, MeSchema)
     def get(self):
         """The caller's username and grants."""
@@ -29,7 +30,8 @@ class Me(MethodView):
 
 @blp.route("/workflows")
 class Workflows(MethodView):
-    @blp.response(200)
+    @blp.doc(operationId="list_workflows")
+    @blp.response(200, page_of(WorkflowSchema))
     def get(self):
         """Every workflow: states and transitions (trigger, source, dest, roles, guards)."""
         return {"items": [w.describe() for w in default_registry()], "next_cursor": None}
@@ -37,7 +39,8 @@ class Workflows(MethodView):
 
 @blp.route("/workflows/<string:key>")
 class WorkflowByKey(MethodView):
-    @blp.response(200)
+    @blp.doc(operationId="get_workflow")
+    @blp.response(200, WorkflowSchema)
     def get(self, key):
         """One workflow's lifecycle."""
         workflow = default_registry().get(key)

@@ -9,9 +9,16 @@ gives but does not declare is a documentation bug, and the fuzzer (tests/fuzz) r
 from http import HTTPStatus
 from typing import Any
 
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
 
+from api.fields import Cursor, Pattern, iso3
+from api.schemas import TransitionDataSchema
 from workflow.access import MAX_ID
+from workflow.content import MeasureSchema, PeriodSchema, PlanContentSchema
+from workflow.terms import NON_BLANK_CHARACTER, Term, not_blank
+from workflow.vocabulary import term
 
 PROBLEM_JSON = "application/problem+json"
 WRITES = frozenset({"post", "put", "patch", "delete"})
@@ -42,11 +49,18 @@ ETAG = {"ETag": {"description": "The plan's entity tag, for If-Match", "required
                  "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "The new plan's URL", "required": True,
                          "schema": {"type": "string"}}}
+# Every string a request carries is refused with a NUL character (PostgreSQL text cannot
+# hold one), and those that must not be blank need one character that is not whitespace.
+NUL_FREE = r"^[^\x00]*$"
+NON_BLANK = r"^[^\x00]*{}[^\x00]*$".format(NON_BLANK_CHARACTER.replace("[^", r"[^\x00", 1))
 IDEMPOTENCY_KEY = {
     "in": "header", "name": "Idempotency-Key", "required": False,
     "description": "A repeat with the same key and body returns the first response again",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^.*\S.*$"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+               "pattern": NON_BLANK},
 }
+# Request bodies' schemas besides the …Args: those nested in them.
+NESTED_ARGS = (PlanContentSchema, MeasureSchema, PeriodSchema, TransitionDataSchema)
 
 
 def problem_response(status: HTTPStatus, schema: Any) -> dict[str, Any]:
@@ -108,8 +122,50 @@ def _links(path: str, method: str, status: str) -> dict[str, Any]:
     return links
 
 
+def term_ref(spec: APISpec, field: Term) -> dict[str, str]:
+    """A $ref to the term's enum component, registered the first time it is named."""
+    values = list(field.values)
+    known = spec.components.schemas.get(field.component)
+    if known is None:
+        spec.components.schema(field.component, {"type": "string", "enum": values})
+    elif known["enum"] != values:
+        raise ValueError(f"two sets of values are both called {field.component}")
+    return {"$ref": f"#/components/schemas/{field.component}"}
+
+
+def _is_request(field: fields.Field) -> bool:
+    root = field.root if isinstance(field.root, Schema) else None
+    return isinstance(root, NESTED_ARGS) or type(root).__name__.endswith("Args")
+
+
+def napflow_field2properties(self, field: fields.Field, ret: dict, **kwargs) -> dict:
+    """apispec attribute function: the rules of napflow's own fields and validators.
+
+    Run after apispec's own; a term replaces what they said (`type`, `enum`) by its $ref.
+    """
+    if isinstance(field, Term) or iso3 in field.validators:
+        ref = term_ref(self.spec, field if isinstance(field, Term) else term("Country"))
+        kept = {name: ret[name] for name in ("description", "default") if name in ret}
+        ret.clear()
+        return {**({"anyOf": [ref, {"type": "null"}]} if field.allow_none else ref), **kept}
+    found = [v.pattern for v in field.validators if isinstance(v, Pattern)]
+    if isinstance(field, Cursor):
+        found.append(field.pattern)
+    elif not_blank in field.validators:
+        found.append(NON_BLANK)
+    elif type(field) is fields.String and _is_request(field):
+        found.append(NUL_FREE)
+    return {"pattern": found[0]} if found else {}
+
+
 class RefusalsPlugin(BasePlugin):
-    """Adds to each operation the refusals of the request pipeline, and the links."""
+    """Adds to each operation the refusals of the request pipeline, and the links; and
+    teaches the marshmallow plugin napflow's fields."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        self.spec = spec
+        converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+        converter.add_attribute_function(napflow_field2properties)
 
     def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
         for parameter in parameters or []:
@@ -117,6 +173,8 @@ class RefusalsPlugin(BasePlugin):
             if parameter.get("in") == "path" and schema.get("type") == "integer":
                 # Ids and version numbers count from 1 and are database INTEGERs.
                 schema.update(minimum=1, maximum=MAX_ID)
+            if parameter.get("in") == "path" and parameter.get("name") == "key":
+                parameter["schema"] = term_ref(self.spec, term("WorkflowKey"))
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():

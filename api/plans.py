@@ -7,6 +7,7 @@ from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
+from api.fields import encode_cursor
 from api.openapi import ETAG, LOCATION
 from api.schemas import (
     PageArgs,
@@ -14,11 +15,10 @@ from api.schemas import (
     PlanEditArgs,
     PlanListArgs,
     PlanSchema,
-    PlanSummarySchema,
     TransitionArgs,
     VersionSchema,
-    encode_cursor,
     page_of,
+    plan_page,
 )
 from workflow import queries, service
 from workflow.access import load_plan
@@ -46,14 +46,16 @@ def shown(plan, status: int = 200, **headers):
 
 @blp.route("")
 class Plans(MethodView):
+    @blp.doc(operationId="list_plans")
     @blp.arguments(PlanListArgs, location="query", unknown=RAISE)
-    @blp.response(200, page_of(PlanSummarySchema))
+    @blp.response(200, plan_page())
     def get(self, args):
         """List the plans the caller may see."""
         after, limit = args.pop("cursor", None), args.pop("limit")
         return listing(queries.list_plans(db.session(), current_user(), after=after,
                                           limit=limit, **args))
 
+    @blp.doc(operationId="create_plan")
     @blp.arguments(PlanCreateArgs)
     @blp.response(201, PlanSchema, headers={**ETAG, **LOCATION})
     @blp.alt_response(403, response="FORBIDDEN")
@@ -65,11 +67,13 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanById(MethodView):
+    @blp.doc(operationId="get_plan")
     @blp.response(200, PlanSchema, headers=ETAG)
     def get(self, plan_id):
         """A plan, with the triggers the caller may fire now."""
         return shown(load_plan(db.session(), current_user(), plan_id))
 
+    @blp.doc(operationId="edit_plan")
     @blp.arguments(PlanEditArgs)
     @blp.response(200, PlanSchema, headers=ETAG)
     @blp.alt_response(403, response="FORBIDDEN")
@@ -84,6 +88,7 @@ class PlanById(MethodView):
 
 @blp.route("/<int:plan_id>/transitions")
 class Transitions(MethodView):
+    @blp.doc(operationId="fire_transition")
     @blp.arguments(TransitionArgs)
     @blp.response(200, PlanSchema, headers=ETAG)
     @blp.alt_response(403, response="FORBIDDEN")
@@ -98,6 +103,7 @@ class Transitions(MethodView):
 
 @blp.route("/<int:plan_id>/versions")
 class Versions(MethodView):
+    @blp.doc(operationId="list_versions")
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(VersionSchema))
     def get(self, args, plan_id):
@@ -107,6 +113,7 @@ class Versions(MethodView):
 
 @blp.route("/<int:plan_id>/versions/<int:number>")
 class VersionByNumber(MethodView):
+    @blp.doc(operationId="get_version")
     @blp.response(200, VersionSchema)
     def get(self, plan_id, number):
         """One content version."""

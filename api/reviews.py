@@ -23,6 +23,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
 
 @blp.route("/<int:plan_id>/reviewers")
 class Reviewers(MethodView):
+    @blp.doc(operationId="list_reviewers")
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewerSchema))
     @blp.alt_response(403, response="FORBIDDEN")
@@ -30,6 +31,7 @@ class Reviewers(MethodView):
         """The plan's assigned reviewers."""
         return plan_listing(queries.list_reviewers, args, plan_id)
 
+    @blp.doc(operationId="assign_reviewer")
     @blp.arguments(ReviewerArgs)
     @blp.response(201, ReviewerSchema)
     @blp.alt_response(403, response="FORBIDDEN")
@@ -40,6 +42,7 @@ class Reviewers(MethodView):
 
 @blp.route("/<int:plan_id>/reviewers/<string:username>")
 class ReviewerByName(MethodView):
+    @blp.doc(operationId="remove_reviewer")
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
     def delete(self, plan_id, username):
@@ -49,6 +52,7 @@ class ReviewerByName(MethodView):
 
 @blp.route("/<int:plan_id>/reviews")
 class Reviews(MethodView):
+    @blp.doc(operationId="list_reviews")
     @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewSchema))
     @blp.alt_response(403, response="FORBIDDEN")
@@ -56,6 +60,7 @@ class Reviews(MethodView):
         """Every review recorded on the plan, oldest first."""
         return plan_listing(queries.list_reviews, args, plan_id)
 
+    @blp.doc(operationId="record_review")
     @blp.arguments(ReviewArgs)
     @blp.response(201, ReviewSchema)
     @blp.alt_response(403, response="FORBIDDEN")

@@ -1,97 +1,44 @@
-"""marshmallow schemas: what the API accepts (…Args, unknown fields refused) and returns."""
+"""marshmallow schemas: what the API accepts (…Args, unknown fields refused) and returns.
 
-import base64
-import binascii
-import json
-from datetime import UTC, datetime
+Every field of a response schema is `required`: it is always there, `null` where it says
+`allow_none`. Names from a closed set are `term`s, shown as named enums in the document.
+"""
+
 from functools import cache
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 
-from models import as_utc, isoformat
+from api.fields import (
+    CURSOR_PATTERN,
+    EPOCH,
+    PLAN_CURSOR_PATTERN,
+    ContentField,
+    Cursor,
+    Pattern,
+    PlanCursor,
+    UtcDateTime,
+    UtcQueryDateTime,
+    iso3,
+)
+from api.fields import encode_cursor as encode_cursor  # where it was: views import it from here
+from models import COUNTRY_ROLES, GLOBAL_ROLES
 from workflow.access import MAX_ID
-from workflow.content import PlanContentSchema, not_blank
-from workflow.countries import is_iso3
-from workflow.engine import WAITING_ROLES
+from workflow.terms import StrictBoolean, not_blank
+from workflow.users import USERNAME
+from workflow.vocabulary import term
 
 MAX_LIMIT = 500
-CURSOR_FORMAT = ("Opaque; the `next_cursor` of the previous page. It is base64url JSON naming "
-                 "the last plan of that page: `{\"after\": id}`, or with `sort=updated` "
-                 "`{\"after\": id, \"updated_at\": \"2026-01-31T12:00:00.000000Z\"}`; a plan "
-                 "changed while you page moves to the end and comes again, none is skipped")
+HASH = r"^[0-9a-f]{64}$"
+# `role` or `role:ISO3`: the auditor may hold either.
+GRANT = (r"^({}|({}):[A-Z]{{3}})$".format("|".join(sorted(GLOBAL_ROLES | {"auditor"})),
+                                            "|".join(sorted(COUNTRY_ROLES | {"auditor"}))))
+TITLE = [not_blank, validate.Length(max=300)]
+WHEN = {"format": "date-time"}  # a timestamp kept as text: still UTC ISO 8601 with `Z`
 
 
-def iso3(value: str) -> None:
-    if not is_iso3(value):
-        raise ValidationError("Not an upper-case ISO 3166-1 alpha-3 country code.")
-
-
-class ContentField(fields.Nested):
-    """Plan content, validated by PlanContentSchema and kept in its JSON normal form."""
-
-    def __init__(self, **kwargs):
-        super().__init__(PlanContentSchema, **kwargs)
-
-    def _deserialize(self, value, attr, data, partial=None, **kwargs):
-        loaded = super()._deserialize(value, attr, data, partial=partial, **kwargs)
-        return self.schema.dump(loaded)
-
-
-class Cursor(fields.String):
-    """An opaque position in a list: the key of the last item of the previous page."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            after = json.loads(base64.urlsafe_b64decode(text.encode() + b"==="))["after"]
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise ValidationError("Not a valid cursor.") from None
-        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
-            raise ValidationError("Not a valid cursor.")
-        return after
-
-
-class UtcQueryDateTime(fields.AwareDateTime):
-    """A timestamp with its offset, as UTC; one that has no UTC equivalent is invalid."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            raise ValidationError("Not a representable UTC time.") from None
-
-
-class UtcDateTime(fields.DateTime):
-    """Timestamps in the one form napflow shows them: UTC, microseconds, `Z`."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else isoformat(as_utc(value))
-
-
-def encode_cursor(after: int | tuple[datetime, int]) -> str:
-    """base64url (unpadded) of JSON: {"after": id}, or for sort=updated
-    {"after": id, "updated_at": "<UTC ISO 8601>"} (the last plan of the page)."""
-    key = ({"after": after[1], "updated_at": isoformat(after[0])} if isinstance(after, tuple)
-           else {"after": after})
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-class PlanCursor(Cursor):
-    """A position in GET /plans: an id, or (updated_at, id) when sorted by update."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        after = super()._deserialize(value, attr, data, **kwargs)
-        key = json.loads(base64.urlsafe_b64decode(value.encode() + b"==="))
-        if set(key) == {"after"}:
-            return after
-        try:
-            at = datetime.fromisoformat(key["updated_at"])
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError("Not a valid cursor.") from None
-        if set(key) != {"after", "updated_at"} or at.tzinfo is None:
-            raise ValidationError("Not a valid cursor.")
-        return at.astimezone(UTC), after
+def always(field_type: type[fields.Field], *args, **kwargs) -> fields.Field:
+    """A response field that is always present."""
+    return field_type(*args, required=True, **kwargs)
 
 
 # -- requests ----------------------------------------------------------------------------
@@ -101,11 +48,11 @@ class PageArgs(Schema):
 
 
 class PlanListArgs(PageArgs):
-    cursor = PlanCursor(metadata={"description": CURSOR_FORMAT})
-    country = fields.String(validate=iso3)
-    state = fields.String(validate=validate.Length(1, 64))
-    workflow = fields.String(validate=validate.Length(1, 64))
-    waiting_on = fields.String(validate=validate.OneOf(WAITING_ROLES), metadata={
+    cursor = PlanCursor()
+    country = term("Country")
+    state = term("State")
+    workflow = term("WorkflowKey")
+    waiting_on = term("Role", metadata={
         "description": "Plans waiting on this role: those in a state whose forward "
                        "triggers (not back to draft, not withdrawal) the role fires"})
     updated_since = UtcQueryDateTime(metadata={
@@ -114,10 +61,15 @@ class PlanListArgs(PageArgs):
                          metadata={"description": "`id` (default): oldest plan first; "
                                                   "`updated`: least recently updated first"})
 
-    @validates_schema
-    def cursor_fits_sort(self, data, **kwargs):
-        if "cursor" in data and isinstance(data["cursor"], tuple) != (data["sort"] == "updated"):
-            raise ValidationError("The cursor belongs to another sort order.", "cursor")
+    @post_load
+    def cursor_in_this_order(self, data, **kwargs):
+        """Any cursor names a position in the order asked for (see PLAN_CURSOR_FORMAT)."""
+        after = data.get("cursor")
+        if isinstance(after, tuple) and data["sort"] != "updated":
+            data["cursor"] = after[1]
+        elif isinstance(after, int) and data["sort"] == "updated":
+            data["cursor"] = (EPOCH, after)
+        return data
 
 
 class AuditFilterArgs(Schema):
@@ -148,179 +100,230 @@ class AuditExportArgs(AuditFilterArgs):
 
 
 class PlanCreateArgs(Schema):
-    country = fields.String(required=True, validate=iso3)
-    title = fields.String(required=True, validate=[not_blank, validate.Length(max=300)])
-    workflow = fields.String(load_default="nap-1540", validate=validate.Length(1, 64))
+    country = term("Country", required=True)
+    title = fields.String(required=True, validate=TITLE)
+    workflow = term("WorkflowKey", load_default="nap-1540")
     content = ContentField(load_default=dict)
 
 
 class PlanEditArgs(Schema):
-    title = fields.String(validate=[not_blank, validate.Length(max=300)])
+    title = fields.String(validate=TITLE)
     content = ContentField()
 
 
+class TransitionDataSchema(Schema):
+    """What a transition's request guards read: only those of the trigger fired are taken."""
+
+    reference = fields.String(allow_none=True, metadata={
+        "description": "submit_to_committee: the note verbale or letter reference"})
+    publication_consent = StrictBoolean(allow_none=True, metadata={
+        "description": "submit_to_committee: whether the Committee may publish the plan"})
+
+
 class TransitionArgs(Schema):
-    trigger = fields.String(required=True, validate=validate.Length(1, 64))
-    comment = fields.String(allow_none=True, validate=validate.Length(max=10000))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
+    # Not refused here: a trigger the plan's workflow lacks is the contract's `unknown_trigger`.
+    trigger = term("Trigger", required=True, check=False)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=10000), metadata={
+        "description": "Required, not blank, by triggers whose workflow guards name `comment`"})
+    data = fields.Nested(TransitionDataSchema, load_default=dict)
 
 
 class ReviewerArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
-    required = fields.Boolean(load_default=True)
+    username = fields.String(required=True, validate=Pattern(USERNAME.pattern,
+                                                             "Not a valid username."))
+    required = StrictBoolean(load_default=True)
     due = fields.Date(metadata={"description": "The day the review is due (today or later); "
                                                "default: the workflow's review_due_days after "
                                                "the plan enters review"})
 
 
 class ReviewArgs(Schema):
-    decision = fields.String(required=True,
-                             validate=validate.OneOf(("approve", "request_changes")))
-    comment = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    decision = term("Decision", required=True)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=10000), metadata={
+        "description": "Required, not blank, with request_changes"})
 
 
 # -- responses ---------------------------------------------------------------------------
-class TriggerSchema(Schema):
-    trigger = fields.String()
-    ready = fields.Boolean()
-    reasons = fields.List(fields.String())
+class AvailableTriggerSchema(Schema):
+    trigger = always(term, "Trigger")
+    ready = always(fields.Boolean)
+    reasons = always(fields.List, fields.String(), metadata={
+        "description": "Why it is not ready: each unmet condition"})
 
 
 class SubmissionSchema(Schema):
-    reference = fields.String()
-    submitted_at = fields.String()
-    publication_consent = fields.Boolean()
+    reference = always(fields.String)
+    submitted_at = always(fields.String, metadata=WHEN)
+    publication_consent = always(fields.Boolean)
 
 
 class PlanSummarySchema(Schema):
-    id = fields.Integer()
-    country = fields.String()
-    title = fields.String()
-    workflow = fields.String()
-    state = fields.String()
-    revision = fields.Integer()
-    content_version = fields.Integer()
-    updated_at = UtcDateTime()
+    id = always(fields.Integer)
+    country = always(term, "Country")
+    title = always(fields.String)
+    workflow = always(term, "WorkflowKey")
+    state = always(term, "State")
+    revision = always(fields.Integer)
+    content_version = always(fields.Integer)
+    updated_at = always(UtcDateTime)
 
 
 class PlanSchema(PlanSummarySchema):
-    content = fields.Dict()
-    submission = fields.Nested(SubmissionSchema, allow_none=True)
-    available_triggers = fields.List(fields.Nested(TriggerSchema))
-    created_by = fields.String()
-    created_at = UtcDateTime()
+    content = always(ContentField)
+    submission = always(fields.Nested, SubmissionSchema, allow_none=True, metadata={
+        "description": "Set by submit_to_committee; null until then"})
+    available_triggers = always(fields.List, fields.Nested(AvailableTriggerSchema), metadata={
+        "description": "Each trigger the caller's roles may fire from the current state"})
+    created_by = always(fields.String)
+    created_at = always(UtcDateTime)
 
 
 class VersionSchema(Schema):
-    number = fields.Integer()
-    revision = fields.Integer()
-    content = fields.Dict()
-    author = fields.String()
-    created_at = UtcDateTime()
-    submitted = fields.Boolean()
+    number = always(fields.Integer)
+    revision = always(fields.Integer)
+    content = always(ContentField)
+    author = always(fields.String)
+    created_at = always(UtcDateTime)
+    submitted = always(fields.Boolean)
 
 
 class ReviewerSchema(Schema):
-    username = fields.String()
-    required = fields.Boolean()
-    assigned_by = fields.String()
-    assigned_at = UtcDateTime()
-    due = fields.Date(required=True, allow_none=True,
-                      metadata={"description": "null in draft until the plan enters review, "
-                                               "unless the drafter gave a day"})
+    username = always(fields.String)
+    required = always(fields.Boolean)
+    assigned_by = always(fields.String)
+    assigned_at = always(UtcDateTime)
+    due = always(fields.Date, allow_none=True, metadata={
+        "description": "null in draft until the plan enters review, unless the drafter gave "
+                       "a day"})
 
 
 class ReviewSchema(Schema):
-    id = fields.Integer()
-    reviewer = fields.String()
-    decision = fields.String()
-    comment = fields.String(allow_none=True)
-    revision = fields.Integer()
-    content_version = fields.Integer()
-    created_at = UtcDateTime()
+    id = always(fields.Integer)
+    reviewer = always(fields.String)
+    decision = always(term, "Decision")
+    comment = always(fields.String, allow_none=True)
+    revision = always(fields.Integer)
+    content_version = always(fields.Integer)
+    created_at = always(UtcDateTime)
 
 
 class AuditEventSchema(Schema):
-    plan_id = fields.Integer(allow_none=True)
-    seq = fields.Integer()
-    at = fields.String()
-    actor = fields.String()
-    action = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String(allow_none=True)
-    content_version = fields.Integer(allow_none=True)
-    comment = fields.String(allow_none=True)
-    data = fields.Dict(allow_none=True)
-    prev_hash = fields.String()
-    hash = fields.String()
+    plan_id = always(fields.Integer, allow_none=True, metadata={
+        "description": "null for events about users and grants (their own chain)"})
+    seq = always(fields.Integer)
+    # Text, not a date-time to parse: the hash is over exactly these characters.
+    at = always(fields.String, metadata={"description": "UTC ISO 8601 with microseconds and "
+                                                       "`Z`, exactly as hashed"})
+    actor = always(fields.String)
+    action = always(term, "AuditAction")
+    from_state = always(term, "State", allow_none=True)
+    to_state = always(term, "State", allow_none=True)
+    content_version = always(fields.Integer, allow_none=True)
+    comment = always(fields.String, allow_none=True)
+    data = always(fields.Dict, allow_none=True)
+    prev_hash = always(fields.String, validate=validate.Regexp(HASH))
+    hash = always(fields.String, validate=validate.Regexp(HASH))
 
 
 @cache
-def page_of(item_schema: type[Schema]) -> type[Schema]:
+def page_of(item_schema: type[Schema], cursor: str = CURSOR_PATTERN) -> type[Schema]:
     """The list envelope every list answers with: {"items": [...], "next_cursor": ...}."""
     return type(f"{item_schema.__name__.removesuffix('Schema')}PageSchema", (Schema,), {
-        "items": fields.List(fields.Nested(item_schema)),
-        "next_cursor": fields.String(allow_none=True),
+        "items": always(fields.List, fields.Nested(item_schema)),
+        "next_cursor": always(fields.String, allow_none=True, validate=Pattern(cursor, ""),
+                              metadata={"description": "The cursor of the next page; null on "
+                                                       "the last"}),
     })
 
 
+def plan_page() -> type[Schema]:
+    return page_of(PlanSummarySchema, PLAN_CURSOR_PATTERN)
+
+
 class VerifySchema(Schema):
-    valid = fields.Boolean()
-    events = fields.Integer()
-    head = fields.String()
-    first_invalid_seq = fields.Integer(allow_none=True)
+    valid = always(fields.Boolean)
+    events = always(fields.Integer)
+    head = always(fields.String, validate=validate.Regexp(HASH))
+    first_invalid_seq = always(fields.Integer, allow_none=True)
 
 
 class MeSchema(Schema):
-    username = fields.String()
-    grants = fields.List(fields.String())
+    username = always(fields.String)
+    grants = always(fields.List, fields.String(validate=validate.Regexp(GRANT)))
+
+
+class WorkflowStateSchema(Schema):
+    name = always(term, "State")
+    editable = always(fields.Boolean, metadata={"description": "Content may change"})
+    reviewers = always(term, "ReviewerPolicy", metadata={
+        "description": "Whether reviewers may be assigned (and removed) in this state"})
+    reviews_open = always(fields.Boolean, metadata={"description": "Reviews are recorded"})
+    final = always(fields.Boolean)
+
+
+class WorkflowTransitionSchema(Schema):
+    trigger = always(term, "Trigger")
+    source = always(fields.List, term("State"))
+    dest = always(term, "State")
+    roles = always(fields.List, term("TransitionRole"))
+    guards = always(fields.List, term("Guard"), metadata={
+        "description": "What must hold: on the plan, and on the request (a comment, data)"})
+    effects = always(fields.List, term("Effect"))
+
+
+class WorkflowSchema(Schema):
+    key = always(term, "WorkflowKey")
+    title = always(fields.String)
+    initial = always(term, "State")
+    review_due_days = always(fields.Integer, allow_none=True)
+    states = always(fields.List, fields.Nested(WorkflowStateSchema))
+    transitions = always(fields.List, fields.Nested(WorkflowTransitionSchema))
 
 
 class StateCountSchema(Schema):
-    country = fields.String(required=True)
-    state = fields.String(required=True)
-    count = fields.Integer(required=True)
+    country = always(term, "Country")
+    state = always(term, "State")
+    count = always(fields.Integer)
 
 
 class WaitingCountSchema(Schema):
-    country = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(WAITING_ROLES))
-    count = fields.Integer(required=True)
+    country = always(term, "Country")
+    role = always(term, "Role")
+    count = always(fields.Integer)
 
 
 class OverdueReviewSchema(Schema):
-    plan_id = fields.Integer(required=True)
-    country = fields.String(required=True)
-    reviewer = fields.String(required=True)
-    required = fields.Boolean(required=True)
-    due = fields.Date(required=True)
-    in_review_since = fields.String(required=True)
+    plan_id = always(fields.Integer)
+    country = always(term, "Country")
+    reviewer = always(fields.String)
+    required = always(fields.Boolean)
+    due = always(fields.Date)
+    in_review_since = always(fields.String, metadata=WHEN)
 
 
 class StatusSchema(Schema):
-    plans = fields.List(fields.Nested(StateCountSchema), required=True,
-                        metadata={"description": "Visible plans by country and state"})
-    waiting = fields.List(fields.Nested(WaitingCountSchema), required=True, metadata={
+    plans = always(fields.List, fields.Nested(StateCountSchema), metadata={
+        "description": "Visible plans by country and state"})
+    waiting = always(fields.List, fields.Nested(WaitingCountSchema), metadata={
         "description": "Visible plans by country and the role they wait on"})
-    overdue_reviews = fields.List(fields.Nested(OverdueReviewSchema), required=True, metadata={
+    overdue_reviews = always(fields.List, fields.Nested(OverdueReviewSchema), metadata={
         "description": "Reviews past their due day with no decision on the current version "
                        "(only on plans the caller sees nationally: never to the Committee)"})
 
 
 class TaskSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("transition", "review")),
-                         metadata={"description": "`transition`: fire one of `triggers`; "
-                                                  "`review`: record a review"})
-    plan = fields.Nested(PlanSummarySchema, required=True)
-    since = fields.String(required=True, metadata={
-        "description": "When the task arose: the plan entered its state (for a review, or "
-                       "the reviewer was assigned, whichever is later)"})
-    triggers = fields.List(fields.Nested(TriggerSchema), required=True, metadata={
+    kind = always(term, "TaskKind", metadata={
+        "description": "`transition`: fire one of `triggers`; `review`: record a review"})
+    plan = always(fields.Nested, PlanSummarySchema)
+    since = always(fields.String, metadata={
+        **WHEN, "description": "When the task arose: the plan entered its state (for a "
+                               "review, or the reviewer was assigned, whichever is later)"})
+    triggers = always(fields.List, fields.Nested(AvailableTriggerSchema), metadata={
         "description": "The forward triggers the caller may fire now (all ready)"})
-    due = fields.Date(required=True, allow_none=True,
-                      metadata={"description": "For a review: the day it is due"})
-    overdue = fields.Boolean(required=True)
+    due = always(fields.Date, allow_none=True,
+                 metadata={"description": "For a review: the day it is due"})
+    overdue = always(fields.Boolean)
 
 
 class TaskListSchema(Schema):
-    items = fields.List(fields.Nested(TaskSchema), required=True)
+    items = always(fields.List, fields.Nested(TaskSchema))

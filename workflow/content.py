@@ -5,15 +5,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from workflow.errors import ValidationFailed
+from workflow.terms import StrictBoolean, Term, not_blank
 
 OBLIGATIONS = ("OP1", "OP2", "OP3a", "OP3b", "OP3c", "OP3d")
 DOMAINS = ("nuclear", "chemical", "biological", "delivery")
 MEASURE_STATUSES = ("planned", "in_progress", "done")
-
-
-def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
 
 
 class PeriodSchema(Schema):
@@ -27,14 +23,16 @@ class PeriodSchema(Schema):
 
 
 class MeasureSchema(Schema):
-    obligation = fields.String(required=True, validate=validate.OneOf(OBLIGATIONS))
+    obligation = Term("Obligation", OBLIGATIONS, required=True, metadata={
+        "description": "OP1, OP2, and OP3a accounting, b physical protection, c border "
+                       "controls, d export controls"})
     description = fields.String(required=True, validate=[not_blank, validate.Length(max=10000)])
     lead_agency = fields.String(required=True, validate=[not_blank, validate.Length(max=300)])
     due = fields.Date()
-    domains = fields.List(fields.String(validate=validate.OneOf(DOMAINS)),
+    domains = fields.List(Term("Domain", DOMAINS),
                           validate=validate.Length(max=len(DOMAINS)))
-    assistance_needed = fields.Boolean(load_default=False)
-    status = fields.String(load_default="planned", validate=validate.OneOf(MEASURE_STATUSES))
+    assistance_needed = StrictBoolean(load_default=False)
+    status = Term("MeasureStatus", MEASURE_STATUSES, load_default="planned")
 
 
 class PlanContentSchema(Schema):

@@ -1,0 +1,135 @@
+"""marshmallow fields of the API: plan content, cursors, timestamps and patterned strings."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from marshmallow import ValidationError, fields
+
+from models import as_utc, isoformat
+from workflow.access import MAX_ID
+from workflow.content import PlanContentSchema
+from workflow.countries import is_iso3
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+LATEST = datetime.max.replace(tzinfo=UTC)
+MAX_MICROS = (LATEST - EPOCH) // MICROSECOND
+LEAP_SECOND = re.compile(r"(?<=T\d\d:\d\d):60(\.\d+)?")
+
+# Cursors are digits so that a pattern can say exactly which are accepted: every string it
+# matches names a position, and a number past the end gives an empty page, not an error.
+CURSOR_PATTERN = r"^[0-9]+$"
+PLAN_CURSOR_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page. Digits: the key of the "
+                 "last item of that page (a number past the end gives an empty page)")
+PLAN_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last plan: "
+                      "`<id>`, or with `sort=updated` `<updated_at in microseconds since "
+                      "1970-01-01T00:00:00Z>.<id>`. A plan changed while you page moves to the "
+                      "end and comes again, none is skipped. A cursor of the other order is "
+                      "read as a position in this one (`<id>` alone as time 0)")
+
+
+def iso3(value: str) -> None:
+    if not is_iso3(value):
+        raise ValidationError("Not an upper-case ISO 3166-1 alpha-3 country code.")
+
+
+class Pattern:
+    """A validator that is the document's `pattern` itself: a value is refused only when the
+    pattern does not match it (Python's reading of `$`, which accepts all that ECMA's does)."""
+
+    def __init__(self, pattern: str, error: str):
+        self.pattern, self.error = pattern, error
+        self._compiled = re.compile(pattern)
+
+    def __call__(self, value: str) -> None:
+        if self._compiled.search(value) is None:
+            raise ValidationError(self.error)
+
+
+class ContentField(fields.Nested):
+    """Plan content: validated by PlanContentSchema and kept in its JSON normal form, which
+    is also what is stored, so it is shown as stored."""
+
+    def __init__(self, **kwargs):
+        super().__init__(PlanContentSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        loaded = super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        return self.schema.dump(loaded)
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        return nested_obj
+
+
+def _number(digits: str, top: int) -> int:
+    digits = digits.lstrip("0") or "0"
+    # Past the end, whatever its length (and int() refuses numbers of thousands of digits).
+    return top if len(digits) > len(str(top)) else min(int(digits), top)
+
+
+class Cursor(fields.String):
+    """An opaque position in a list: the key of the last item of the previous page."""
+
+    pattern = CURSOR_PATTERN
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": CURSOR_FORMAT})
+        super().__init__(**kwargs)
+        # Checked in _deserialize, not as a validator: validators see the position it gives.
+        self._check = Pattern(self.pattern, "Not a valid cursor.")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        self._check(text)
+        return self._position(text.rstrip("\n"))
+
+    def _position(self, text: str):
+        return _number(text, MAX_ID)
+
+
+class PlanCursor(Cursor):
+    """A position in GET /plans: an id, or (updated_at, id) as written by sort=updated."""
+
+    pattern = PLAN_CURSOR_PATTERN
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"description": PLAN_CURSOR_FORMAT}, **kwargs)
+
+    def _position(self, text: str):
+        micros, _, last = text.rpartition(".")
+        if not micros:
+            return _number(last, MAX_ID)
+        return EPOCH + _number(micros, MAX_MICROS) * MICROSECOND, _number(last, MAX_ID)
+
+
+def encode_cursor(after: int | tuple[datetime, int]) -> str:
+    """The `next_cursor` naming the last item of a page: `<id>`, or `<micros>.<id>`."""
+    if isinstance(after, tuple):
+        at, last = after
+        return f"{(as_utc(at) - EPOCH) // MICROSECOND}.{last}"
+    return str(after)
+
+
+class UtcQueryDateTime(fields.AwareDateTime):
+    """A timestamp with its offset, as UTC; one beyond the years UTC can show (0001-01-01T00:00
+    +01:00) is clamped to the first or last representable moment: nothing is that old or new."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            # RFC 3339 allows a lower-case `t` and `z`, and a leap second (read as the last
+            # microsecond before it), which Python's parser does not.
+            value = LEAP_SECOND.sub(":59.999999", value.upper(), count=1)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return datetime.min.replace(tzinfo=UTC) if moment.utcoffset() > timedelta(0) \
+                else LATEST
+
+
+class UtcDateTime(fields.DateTime):
+    """Timestamps in the one form napflow shows them: UTC, microseconds, `Z`."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else isoformat(as_utc(value))
