@@ -18,7 +18,6 @@ from api.fields import (
     PlanCursor,
     UtcDateTime,
     UtcQueryDateTime,
-    iso3,
 )
 from api.fields import encode_cursor as encode_cursor  # where it was: views import it from here
 from models import COUNTRY_ROLES, GLOBAL_ROLES
@@ -75,13 +74,13 @@ class PlanListArgs(PageArgs):
 class AuditFilterArgs(Schema):
     """The audit search's filters (workflow.audit_search.AuditFilters), each optional."""
 
-    country = fields.String(validate=iso3, metadata={"description": "The plans' country"})
+    country = term("Country", metadata={"description": "The plans' country"})
     plan = fields.Integer(validate=validate.Range(1, MAX_ID))
     actor = fields.String(validate=validate.Length(1, 64))
-    action = fields.String(validate=validate.Length(1, 64),
-                           metadata={"description": "A trigger, `create`, `edit`, `review`..."})
-    from_state = fields.String(validate=validate.Length(1, 64))
-    to_state = fields.String(validate=validate.Length(1, 64))
+    action = term("AuditAction", metadata={
+        "description": "A trigger, `create`, `edit`, `review`, a user or grant change..."})
+    from_state = term("State")
+    to_state = term("State")
     since = UtcQueryDateTime(metadata={
         "description": "Events at or after this time (ISO 8601 with offset)"})
     until = UtcQueryDateTime(metadata={

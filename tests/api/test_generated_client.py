@@ -6,6 +6,7 @@ httpx's WSGI transport; every answer is checked as the generated, typed models i
 """
 
 import importlib
+import json
 import pkgutil
 import sys
 from datetime import date
@@ -252,6 +253,13 @@ def test_a_generated_client_walks_the_lifecycle_fully_typed(gen, as_):
         client=as_("global_auditor"), limit=7, **q))
     assert [e.hash_ for e in events if e.plan_id == plan.id] == [e.hash_ for e in history]
     assert m.AuditAction.USER_ADD in {e.action for e in events if e.plan_id is None}
+    exported = ok(audit.export_audit_events.sync_detailed(
+        client=as_("global_auditor"), plan=plan.id, format_=m.ExportAuditEventsFormat.JSONL))
+    assert [json.loads(line)["hash"] for line in exported.splitlines()] == [
+        e.hash_ for e in history]
+    approvals = ok(audit.list_audit_events.sync_detailed(
+        client=as_("global_auditor"), action=m.AuditAction.APPROVE, to_state=m.State.APPROVED))
+    assert [(e.plan_id, e.action) for e in approvals.items] == [(plan.id, m.AuditAction.APPROVE)]
 
     refused(gen, plans.get_plan.sync_detailed(plan.id, client=as_("vnm_drafter")), 404,
             "not_found")

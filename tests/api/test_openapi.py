@@ -166,6 +166,7 @@ OPERATION_IDS = {  # (method, path under /api/v1): the operationId a person woul
     ("get", "/plans/{plan_id}/history"): "list_history",
     ("get", "/plans/{plan_id}/history/verify"): "verify_history",
     ("get", "/audit"): "list_audit_events",
+    ("get", "/audit/export"): "export_audit_events",
 }
 
 
