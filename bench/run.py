@@ -210,11 +210,11 @@ def memory(name: str, url: str, args) -> None:
     finally:
         server.stop()
     (first_n, first), (last_n, last) = samples[0], samples[-1]
-    per_step = (last - first) / 1024 / max(last_n - first_n, 1) * args.memory_step
+    per_10k = (last - first) / 1024 / max(last_n - first_n, 1) * 10_000
     print(f"{name}: napflow workers' RSS before {'+'.join(f'{k // 1024}' for k in before)} MiB,"
           f" after {done} transitions {'+'.join(f'{k // 1024}' for k in after)} MiB "
-          f"(growth {(last - first) / 1024:+.1f} MiB, {per_step:+.2f} MiB per "
-          f"{args.memory_step:,}; sums at each step: "
+          f"(growth {(last - first) / 1024:+.1f} MiB, {per_10k:+.2f} MiB per 10,000; sums every "
+          f"{args.memory_step:,}: "
           f"{', '.join(f'{kib / 1024:.1f}' for _, kib in samples)} MiB)", flush=True)
 
 
