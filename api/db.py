@@ -51,6 +51,11 @@ def begin_write() -> Session:
     return s
 
 
+def locks_all_on_begin() -> bool:
+    """True on SQLite, where the writing transaction holds the whole database from its start."""
+    return database().engine.dialect.name == "sqlite"
+
+
 def _close_session(_exc: BaseException | None) -> None:
     s = g.pop("db", None)
     if s is not None:

@@ -44,11 +44,22 @@ def _before() -> Response | None:
     user = auth.authenticate_request()
     if request.routing_exception is not None:
         return None  # no such route or method: Flask answers 404 or 405 (with Allow)
+    # A write begins its transaction now. On SQLite, BEGIN IMMEDIATE holds the whole database,
+    # so the plan read here is read locked, once. PostgreSQL may abandon a row lock's wait
+    # (lock_timeout): the operation takes it, inside the view that transactions.py re-runs.
+    # A POST with an Idempotency-Key first claims the key in a transaction of its own
+    # (below), which on SQLite could not begin while this request held the write lock.
+    keyed = request.method == "POST" and idempotency.HEADER in request.headers
+    writing = request.method in WRITES and not keyed
+    if writing:
+        db.begin_write()
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         # Kept for the request: the session's identity map holds it only while referenced,
-        # and the view's own (unlocked) load_plan then finds it without a second query.
-        g.plan = load_plan(db.session(), user, plan_id)
+        # and the view's own load_plan then finds it without a second query (or, locking
+        # on PostgreSQL, without building it again).
+        g.plan = load_plan(db.session(), user, plan_id,
+                           lock=writing and db.locks_all_on_begin())
     if any(NUL in str(value) for value in (request.view_args or {}).values()):
         raise NotFound("no such resource")
     body: Any = None
@@ -64,7 +75,7 @@ def _before() -> Response | None:
         replay = idempotency.claim(user)
         if replay is not None:
             return replay
-    if request.method in WRITES:
+    if keyed:
         db.begin_write()
     return None
 

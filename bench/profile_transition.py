@@ -1,7 +1,9 @@
 """Profile transitions in-process (no HTTP server): `python bench/profile_transition.py [N]`.
 
 Cycles plans through submit_for_review / request_changes with Flask's test client on a
-temporary SQLite database and prints pyinstrument's profile and the cost of one transition.
+temporary SQLite database and prints pyinstrument's profile, then the cost of one transition
+unprofiled (wall and CPU time: on a shared machine the CPU time is the steadier figure) and
+the SQL statements it sends.
 """
 
 import sys
@@ -13,9 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pyinstrument import Profiler  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from api import create_app  # noqa: E402
 from bench.run import NEXT, prepare  # noqa: E402
+
+QUERIES = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 def main() -> None:
@@ -45,6 +50,24 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(profiler.output_text(unicode=False, color=False, show_all=False))
     print(f"{count} transitions in-process: {1000 * elapsed / count:.2f} ms each (profiled)")
+
+    started, cpu = time.perf_counter(), time.process_time()
+    for i in range(count):
+        fire(i)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"{count} transitions in-process: {1000 * wall / count:.2f} ms each, "
+          f"{1000 * cpu / count:.2f} ms of CPU (not profiled)")
+    sent: dict[str, list[str]] = {}
+    engine = client.application.extensions["napflow.db"].engine
+    for _ in range(2):  # the first plan, forth and back
+        trigger = NEXT[states[ids[0]]][0]
+        listener = lambda *args, t=trigger: sent.setdefault(t, []).append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        fire(0)
+        event.remove(engine, "before_cursor_execute", listener)
+    for trigger, statements in sent.items():
+        counted = [s for s in statements if s.split(None, 1)[0].upper() in QUERIES]
+        print(f"{trigger}: {len(counted)} SQL statements (BEGIN, COMMIT aside)")
 
 
 if __name__ == "__main__":

@@ -192,18 +192,30 @@ def throughput(name: str, url: str, args) -> None:
 
 
 def memory(name: str, url: str, args) -> None:
+    """Workers' RSS sampled every `--memory-step` transitions: growth shows as a slope, not
+    as one difference that a single late allocation (or a worker's page cache) could make."""
     token, states = prepare(url, max(args.plans, 200))
     server = Server("napflow", url)
+    samples: list[tuple[int, int]] = []  # (transitions so far, sum of the workers' RSS KiB)
     try:
         load(server.port, token, states, count=2000)  # warm: caches and pools filled
-        before = server.workers_rss_kib()
-        r = load(server.port, token, states, count=args.memory_transitions)
+        samples.append((0, sum(server.workers_rss_kib())))
+        before, done = server.workers_rss_kib(), 0
+        while done < args.memory_transitions:
+            step = min(args.memory_step, args.memory_transitions - done)
+            done += load(server.port, token, states, count=step,
+                         threads=args.memory_threads)["n"]
+            samples.append((done, sum(server.workers_rss_kib())))
         after = server.workers_rss_kib()
     finally:
         server.stop()
+    (first_n, first), (last_n, last) = samples[0], samples[-1]
+    per_10k = (last - first) / 1024 / max(last_n - first_n, 1) * 10_000
     print(f"{name}: napflow workers' RSS before {'+'.join(f'{k // 1024}' for k in before)} MiB,"
-          f" after {r['n']} transitions {'+'.join(f'{k // 1024}' for k in after)} MiB "
-          f"(growth {(sum(after) - sum(before)) / 1024:+.1f} MiB)", flush=True)
+          f" after {done} transitions {'+'.join(f'{k // 1024}' for k in after)} MiB "
+          f"(growth {(last - first) / 1024:+.1f} MiB, {per_10k:+.2f} MiB per 10,000; sums every "
+          f"{args.memory_step:,}: "
+          f"{', '.join(f'{kib / 1024:.1f}' for _, kib in samples)} MiB)", flush=True)
 
 
 def postgres_schema():
@@ -234,6 +246,10 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=int(os.environ.get("BENCH_PLANS", 200)))
     parser.add_argument("--memory-transitions", type=int,
                         default=int(os.environ.get("BENCH_MEMORY_TRANSITIONS", 100_000)))
+    parser.add_argument("--memory-threads", type=int,
+                        default=int(os.environ.get("BENCH_MEMORY_THREADS", 16)))
+    parser.add_argument("--memory-step", type=int,
+                        default=int(os.environ.get("BENCH_MEMORY_STEP", 10_000)))
     parser.add_argument("--only", choices=("throughput", "memory"), default=None)
     parser.add_argument("--databases", default=os.environ.get("BENCH_DATABASES",
                                                               "sqlite,postgresql"))

@@ -1,6 +1,8 @@
 """Who may see which plans, and which roles a user holds on a plan."""
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from functools import cache
+
+from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import Plan, ReviewerAssignment, User
@@ -8,6 +10,9 @@ from workflow.errors import NotFound
 
 # Ids are PostgreSQL INTEGERs: a larger number names nothing, and must not reach the database.
 MAX_ID = 2**31 - 1
+
+# session.info: (transaction, ids of the plans it has locked).
+LOCKED = "napflow.locked_plans"
 
 # Roles that see every plan of their country, whatever its state.
 NATIONAL_ROLES = ("drafter", "reviewer", "approver", "submitter", "viewer", "auditor")
@@ -51,18 +56,30 @@ def visible_plans(user: User, *, nationally: bool = False) -> ColumnElement[bool
     return or_(*clauses) if clauses else false()
 
 
+@cache
+def _locked_plan() -> Select:
+    # Fresh from the row, not from an identity map that an earlier transaction filled.
+    return (select(Plan).where(Plan.id == bindparam("plan_id")).with_for_update()
+            .execution_options(populate_existing=True))
+
+
 def load_plan(session: Session, user: User, plan_id: int, *, lock: bool = False) -> Plan:
     """The plan if `user` may see it, else NotFound (never Forbidden: existence is private).
 
     With `lock`, the row is locked until the transaction ends (SELECT ... FOR UPDATE on
-    PostgreSQL; on SQLite the writing transaction already holds the database's write lock).
+    PostgreSQL; on SQLite the writing transaction already holds the database's write lock),
+    once per transaction: a plan locked already (by the request pipeline) is not read again.
     """
     if not 0 < plan_id <= MAX_ID:
         raise NotFound(f"plan {plan_id} not found")
-    if lock:
-        plan = session.scalars(select(Plan).where(Plan.id == plan_id).with_for_update()
-                               .execution_options(populate_existing=True)).one_or_none()
-    else:  # the request pipeline has usually loaded it already: no second query
+    transaction, locked = session.get_transaction(), session.info.get(LOCKED)
+    if lock and not (locked and locked[0] is transaction and plan_id in locked[1]):
+        plan = session.scalars(_locked_plan(), {"plan_id": plan_id}).one_or_none()
+        if plan is not None:
+            if not (locked and locked[0] is transaction):
+                locked = session.info[LOCKED] = (transaction, set())
+            locked[1].add(plan_id)
+    else:  # loaded already (by the request pipeline, or locked in this transaction)
         plan = session.get(Plan, plan_id)
     if plan is None or not can_see(user, plan):
         raise NotFound(f"plan {plan_id} not found")

@@ -38,9 +38,12 @@ def _set_review_due(session: Session, plan: Plan, request: FiringRequest) -> Non
     # Each round of review counts from its start; a due day the drafter gave is kept.
     due = default_due(plan)
     # One statement for every assignment: the cost of a transition does not grow with reviewers.
-    session.execute(update(ReviewerAssignment).where(
-        ReviewerAssignment.plan_id == plan.id, ReviewerAssignment.due_given.is_(False))
-        .values(due=due).execution_options(synchronize_session=False))
+    # It reads nothing of the plan, so the plan's pending change is not flushed ahead of it:
+    # the plan row is then written once, with its new state and audit head together.
+    with session.no_autoflush:
+        session.execute(update(ReviewerAssignment).where(
+            ReviewerAssignment.plan_id == plan.id, ReviewerAssignment.due_given.is_(False))
+            .values(due=due).execution_options(synchronize_session=False))
 
 
 EFFECTS = {"record_submission": _record_submission, "start_revision": _start_revision,

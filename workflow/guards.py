@@ -27,6 +27,9 @@ class PlanFacts:
     # Everyone who wrote a content version of the current revision.
     authors: frozenset[str] = frozenset()
     actor: str = ""
+    # What content_complete found, kept for the copies made for another state or actor (see
+    # workflow/facts.py): the content is the same, and validating it is the costliest guard.
+    content_reasons: list[list[str]] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,14 @@ class FiringRequest:
 
 
 def content_complete(facts: PlanFacts) -> list[str]:
+    if not facts.content_reasons:
+        facts.content_reasons.append(_content_reasons(facts.content))
+    return list(facts.content_reasons[0])
+
+
+def _content_reasons(raw: dict[str, Any]) -> list[str]:
     try:
-        content = normalize_content(facts.content)
+        content = normalize_content(raw)
     except ValidationFailed as err:
         return [f"content is not valid: {path}: {' '.join(msgs)}"
                 for path, msgs in err.errors.items()]

@@ -5,7 +5,6 @@ contract's order of refusals (404, 422 validation / unknown trigger, 403, 409, 4
 all before the first write, so a refusal leaves nothing behind even before the rollback.
 """
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -27,7 +26,10 @@ from workflow.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from workflow.guards import REQUEST_DATA_FIELDS, Assignment, FiringRequest, PlanFacts
+
+# shown_content is read from here by workflow/queries.py.
+from workflow.facts import carry_facts, facts_key, plan_facts, shown_content  # noqa: F401
+from workflow.guards import REQUEST_DATA_FIELDS, FiringRequest
 from workflow.versions import current_content
 
 UNSET: Any = object()
@@ -224,63 +226,6 @@ def record_review(session: Session, actor: User, plan_id: int, *, decision: str,
 
 
 # -- transitions -------------------------------------------------------------------------
-FACTS_CACHE = "napflow.facts"
-
-
-def _facts_key(plan: Plan) -> tuple[int, ...]:
-    # Whatever changes what the guards read appends an event, so audit_seq moves with it.
-    return (plan.audit_seq, plan.revision, plan.content_version, plan.revision_first_version)
-
-
-def plan_facts(session: Session, plan: Plan, actor: User) -> PlanFacts:
-    """What the guards read about `plan`, built once per state of the plan in a session."""
-    cache = session.info.setdefault(FACTS_CACHE, {})
-    cached = cache.get(plan.id)
-    if cached is not None and cached[0] == _facts_key(plan):
-        return replace(cached[1], state=plan.state, actor=actor.username)
-    assignments = session.execute(
-        select(User.username, ReviewerAssignment.required)
-        .join(User, ReviewerAssignment.user_id == User.id)
-        .where(ReviewerAssignment.plan_id == plan.id).order_by(ReviewerAssignment.id)).all()
-    decisions: dict[str, str] = {}
-    for username, decision in session.execute(
-            select(User.username, Review.decision).join(User, Review.user_id == User.id)
-            .where(Review.plan_id == plan.id, Review.revision == plan.revision,
-                   Review.content_version == plan.content_version).order_by(Review.id)):
-        decisions[username] = decision  # later reviews overwrite earlier ones
-    authors = session.scalars(select(ContentVersion.author).distinct().where(
-        ContentVersion.plan_id == plan.id,
-        ContentVersion.number >= plan.revision_first_version)).all()
-    facts = PlanFacts(
-        state=plan.state, content=current_content(session, plan),
-        content_version=plan.content_version,
-        assignments=tuple(Assignment(name, required) for name, required in assignments),
-        decisions=decisions, authors=frozenset(authors), actor=actor.username,
-    )
-    cache[plan.id] = (_facts_key(plan), facts)
-    return facts
-
-
-def shown_content(session: Session, plan: Plan) -> dict[str, Any]:
-    """The plan's current content, from this request's facts when they were built already."""
-    cached = session.info.get(FACTS_CACHE, {}).get(plan.id)
-    if cached is not None and cached[0] == _facts_key(plan):
-        return cached[1].content
-    return current_content(session, plan)
-
-
-def _carry_facts(session: Session, plan: Plan, before: tuple[int, ...]) -> None:
-    """After a firing whose only change is the state and its own event, the facts hold still."""
-    cache = session.info.get(FACTS_CACHE, {})
-    cached = cache.get(plan.id)
-    if cached is None or cached[0] != before:
-        return
-    if before[1:] == _facts_key(plan)[1:] and plan.audit_seq == before[0] + 1:
-        cache[plan.id] = (_facts_key(plan), cached[1])
-    else:
-        cache.pop(plan.id)
-
-
 def _check_request_data(taken: list[TransitionDef], data: dict[str, Any]) -> None:
     allowed: dict[str, type] = {}
     for t in taken:
@@ -318,7 +263,7 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
         raise workflow.refusal(trigger, plan.state)
     _check_if_match(plan, if_match)
     request = FiringRequest(comment=comment, data=data)
-    before = _facts_key(plan)
+    before = facts_key(plan)
     taken = workflow.fire(plan.state, trigger, plan_facts(session, plan, actor), request)
 
     from_state, plan.state = plan.state, taken.dest
@@ -328,7 +273,7 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
                  from_state=from_state, to_state=plan.state,
                  content_version=plan.content_version, comment=comment, data=data or None)
     session.flush()
-    _carry_facts(session, plan, before)
+    carry_facts(session, plan, before)
     return plan
 
 

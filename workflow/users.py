@@ -3,8 +3,9 @@
 import hmac
 import re
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -125,14 +126,18 @@ def revoke_tokens(session: Session, actor: str, username: str) -> int:
     return count
 
 
+@cache
+def _token_with_grants() -> Select:
+    """One query: the token, its user and the user's grants (every request reads them).
+    Built once: building it (and its cache key) per request cost as much as running it."""
+    return (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+            .options(joinedload(ApiToken.user).joinedload(User.grants)))
+
+
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> User:
     """The user owning `secret`, if the token is known, unrevoked and unexpired."""
     digest = hash_token(secret)
-    # One query: the token, its user and the user's grants (every request reads them).
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == digest)
-        .options(joinedload(ApiToken.user).joinedload(User.grants))
-    ).unique().one_or_none()
+    token = session.scalars(_token_with_grants(), {"digest": digest}).unique().one_or_none()
     # The lookup is by hash (no secret is compared byte by byte); compare again in constant
     # time so a database collation quirk can never turn a near miss into a match.
     if token is None or not hmac.compare_digest(token.token_hash, digest):

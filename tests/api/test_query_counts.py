@@ -117,26 +117,38 @@ def status(api, make_plan, make_user, n):
 
 
 # request -> the most SQL statements it may send, token lookup and grants included (before
-# issue 6: 3, 4, 12, 12, 18, 10, 13, 6, 4, 3)
+# issue 6: 3, 4, 12, 12, 18, 10, 13, 6, 4, 3). On SQLite a write reads its plan once, locked
+# (see RELOCKED), and the guards' reads (assignments, decisions, authors, content) are one
+# statement.
 BUDGET = [
     ("GET /me", me, 1),
     ("GET /plans", list_plans, 2),
-    ("GET /plans/{id}", get_plan, 6),
-    ("PATCH /plans/{id}", patch_plan, 9),
-    # submit_for_review also sets the review due days (one UPDATE, which flushes the plan)
-    ("POST /plans/{id}/transitions", fire_transition, 11),
-    ("POST /plans/{id}/reviews", post_review, 7),
-    ("POST /plans/{id}/reviewers", post_reviewer, 8),
+    # token, plan, facts
+    ("GET /plans/{id}", get_plan, 3),
+    # token, plan, event, plan row, the response's facts
+    ("PATCH /plans/{id}", patch_plan, 5),
+    # token, plan, facts, event, plan row (the response reuses the facts); submit_for_review
+    # also sets the review due days
+    ("POST /plans/{id}/transitions", fire_transition, 6),
+    ("POST /plans/{id}/reviews", post_review, 6),
+    ("POST /plans/{id}/reviewers", post_reviewer, 7),
     ("GET /plans/{id}/history", history, 3),
     ("GET /audit", audit, 2),
     ("GET /status", status, 3),
 ]
+# On PostgreSQL these read their plan twice: unlocked by the request pipeline (its 404 comes
+# before the 400), then locked by the operation, inside the view that api/transactions.py runs
+# again when PostgreSQL abandons a lock wait (lock_timeout).
+RELOCKED = {"PATCH /plans/{id}", "POST /plans/{id}/transitions", "POST /plans/{id}/reviews",
+            "POST /plans/{id}/reviewers"}
 
 
 @pytest.mark.parametrize(("name", "setup", "most"), BUDGET, ids=[b[0] for b in BUDGET])
 def test_a_request_sends_a_bounded_number_of_queries(app, api, make_plan, make_user, name,
                                                      setup, most):
     counter = QueryCounter(app.extensions["napflow.db"].engine)
+    if name in RELOCKED and counter.engine.dialect.name == "postgresql":
+        most += 1
     counts = []
     for n in (1, 5):
         method, path, who, kwargs, expected = setup(api, make_plan, make_user, n)
