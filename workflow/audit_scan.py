@@ -55,11 +55,11 @@ def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     # The caller's connection, so its transaction (and snapshot) is the one read.
     driver = connection.connection.driver_connection
-    # PostgreSQL streams from a named (server-side) cursor; sqlite3 steps as rows are fetched.
+    # PostgreSQL streams from a named (server-side) cursor, in binary (numbers cost less to
+    # read than their text); sqlite3 steps as rows are fetched.
     streaming = connection.dialect.name == "postgresql"
-    cursor = driver.cursor(name="napflow_verify") if streaming else driver.cursor()
-    if streaming:
-        cursor.itersize = BATCH
+    cursor = (driver.cursor(name="napflow_verify", binary=True) if streaming
+              else driver.cursor())
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
@@ -197,7 +197,11 @@ def verify_log(session: Session, workers: int | None = None) -> Iterator[ChainRe
                                          func.coalesce(func.max(EVENTS.c.id), 0))).one()
     if workers is None:
         workers = default_workers(last - first + 1)  # ids have no gaps but rolled-back inserts
-    chains = _scan_all(session, first, last, workers)
+    yield from chain_reports(session, _scan_all(session, first, last, workers))
+
+
+def chain_reports(session: Session, chains: dict[int | None, Scan]) -> Iterator[ChainReport]:
+    """The verdict on each plan's chain, then the system chain's, from the joined scans."""
     plans = session.execute(select(Plan.id, Plan.audit_seq, Plan.audit_head, Plan.state)
                             .order_by(Plan.id))
     for plan_id, kept_seq, kept_head, state in plans:
