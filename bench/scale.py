@@ -158,6 +158,7 @@ def measure(url: str, tokens: dict[str, str], country: str) -> list[tuple[float,
 def verify_rate(url: str, events: int) -> str:
     """`napflow audit verify`'s own rate, and the CPU it took (the command and its workers):
     on a shared machine the wall-clock rate depends on who else runs."""
+    load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run([str(BIN / "napflow"), "audit", "verify"], capture_output=True,
                             text=True, env={**os.environ, "NAPFLOW_DATABASE_URL": url})
@@ -167,7 +168,8 @@ def verify_rate(url: str, events: int) -> str:
     match = re.search(r"in ([\d.]+) s \(([\d,]+) events/s\)", result.stdout)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return (f"{match.group(2)} events/s ({match.group(1)} s wall; whole command "
-            f"{cpu:.1f} s CPU, {cpu / events * 1e6:.1f} us/event)")
+            f"{cpu:.1f} s CPU, {cpu / events * 1e6:.1f} us/event; load average "
+            f"{load:.1f} -> {os.getloadavg()[0]:.1f})")
 
 
 def busiest_country(url: str) -> str:

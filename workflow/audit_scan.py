@@ -1,29 +1,30 @@
 """Verifying every chain in one streaming pass over the audit log, on one core or several.
 
 `verify_chain` reads one chain through the ORM, which costs a query per plan and an object per
-event. Here the whole log is read once in id order as plain rows, keeping for each chain only
-(events seen, last hash, last to_state, first break); the plan rows' stored heads and states are
-compared at the end. Chains are independent, so the log can be split by plan id over worker
-processes, each scanning its share of the same snapshot. The checks, their order and the reports
-are verify_chain's (workflow/audit.py), so both verifiers name the same first bad event.
+event. Here the log is read in id order as plain driver rows, keeping for each chain only a few
+values. Both cores fetch: the ids are cut into contiguous ranges, one per worker process, each
+scanning its range of the same snapshot and returning, per chain, a *segment*: how its first
+event there starts (seq, prev_hash), how many events follow on intact, where it ends, and the
+first break inside it. Joining the segments in id order gives each chain's verdict, then the plan
+rows' stored heads and states are compared. The checks, their order and the reports are
+verify_chain's (workflow/audit.py), so both verifiers name the same first bad event.
 """
 
-import hashlib
-import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from json.encoder import encode_basestring
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
-from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead, canonical_json, event_hash
+from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
 from models.audit import HASHED_FIELDS
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
+from workflow.audit_rows import canonical_data, reference_hash, row_hash
+
+__all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
 EVENTS = AuditEvent.__table__
 # Below this many events a worker process costs more to start than it saves.
@@ -31,104 +32,120 @@ PARALLEL_FROM = 50_000
 BATCH = 5_000
 CANONICAL_CACHE = 200_000
 
+# Kinds of break, in the order verify_chain checks them.
+SEQ, PREV, HASH = "seq", "prev", "hash"
+PREV_PROBLEM = "prev_hash does not match the previous event's hash"
+HASH_PROBLEM = "hash does not match the event's fields"
 
-def row_hash(plan_id, seq, at, actor, action, from_state, to_state, content_version, comment,
-             data_json, prev_hash) -> str:
-    """event_hash of a row, without building its dict: the canonical JSON written out field by
-    field in sorted key order (the text canonical_json gives for the columns' types), with
-    `data` given already in canonical form."""
-    es = encode_basestring
-    body = (f'{{"action":{es(action)},"actor":{es(actor)},"at":{es(at)},'
-            f'"comment":{"null" if comment is None else es(comment)},'
-            f'"content_version":{"null" if content_version is None else content_version},'
-            f'"data":{data_json},'
-            f'"from_state":{"null" if from_state is None else es(from_state)},'
-            f'"plan_id":{"null" if plan_id is None else plan_id},"prev_hash":{es(prev_hash)},'
-            f'"seq":{seq},"to_state":{"null" if to_state is None else es(to_state)}}}')
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-# A chain's running state: [events seen, hash of the last good event, its to_state,
+# A chain's segment within one id range: [seq and prev_hash of its first event there, events
+# seen there, hash and to_state of the last intact one (None before any), first break there as
+# (position within the range, kind, seq the event claims) or None].
+Segment = list
+# A chain's running state once segments are joined: [events intact, head, last to_state,
 # (position, problem) of the first break or None].
 Scan = list
 
 
-def _rows(connection: Connection, watermark: int, part: int, parts: int) -> Iterator[tuple]:
-    """The events as the driver returns them, `data` as its stored JSON text: no ORM, no
-    SQLAlchemy row objects, no JSON decoding of values seen before (see scan_events)."""
+def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]]:
+    """Batches of the events with after < id <= upto in id order, as the driver returns them,
+    `data` as its stored JSON text: no ORM, no SQLAlchemy row objects."""
     columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
     query = (select(*columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash, EVENTS.c.hash)
-             .where(EVENTS.c.id <= watermark).order_by(EVENTS.c.id))
-    if parts > 1:
-        query = query.where(func.coalesce(EVENTS.c.plan_id, 0) % parts == part)
+             .where(EVENTS.c.id > after, EVENTS.c.id <= upto).order_by(EVENTS.c.id))
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     # The caller's connection, so its transaction (and snapshot) is the one read.
     driver = connection.connection.driver_connection
-    # PostgreSQL streams from a named (server-side) cursor; sqlite3 steps as rows are fetched.
+    # PostgreSQL streams from a named (server-side) cursor, in binary (numbers cost less to
+    # read than their text); sqlite3 steps as rows are fetched.
     streaming = connection.dialect.name == "postgresql"
-    cursor = driver.cursor(name="napflow_verify") if streaming else driver.cursor()
+    cursor = (driver.cursor(name="napflow_verify", binary=True) if streaming
+              else driver.cursor())
     try:
-        cursor.execute(sql, ())  # (parameters given, so psycopg reads the compiled `%%`)
+        cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
-            yield from batch
+            yield batch
     finally:
         cursor.close()
 
 
-def scan_events(connection: Connection, watermark: int, part: int = 0,
-                parts: int = 1) -> dict[int | None, Scan]:
-    """One pass over the events with id <= watermark (of chains in partition `part` of
-    `parts`), in id order: a swapped or renumbered event must show up as a break."""
-    chains: dict[int | None, Scan] = {}
+def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None, Segment]:
+    """Each chain's segment among the events with after < id <= upto, read in id order: a
+    swapped or renumbered event must show up as a break."""
+    segments: dict[int | None, Segment] = {}
     # Most events carry one of few `data` values (a decision, an assignment...): each stored
-    # text is decoded and put in canonical form once.
+    # text is put in canonical form once.
     canonical: dict[str | None, str] = {None: "null"}
-    es, sha256 = encode_basestring, hashlib.sha256
-    for row in _rows(connection, watermark, part, parts):
-        plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev, h = row
+    for batch in _rows(connection, after, upto):
+        for row in batch:
+            plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev, h = row
+            segment = segments.get(plan_id)
+            if segment is None:
+                # Its seq and prev_hash are checked when segments are joined; its hash is
+                # judged here.
+                segment = segments[plan_id] = [seq, prev, 1, None, None, None]
+                if not isinstance(seq, int | float):  # it cannot continue any chain
+                    segment[5] = (1, SEQ, seq)
+                    continue
+                position = 1
+            else:
+                if segment[5] is not None:
+                    continue  # the chain is broken already: its first break is what counts
+                position = segment[2] = segment[2] + 1
+                if seq != segment[0] + position - 1:
+                    segment[5] = (position, SEQ, seq)
+                    continue
+                if prev != segment[3]:
+                    segment[5] = (position, PREV, seq)
+                    continue
+            data_json = canonical.get(data)
+            if data_json is None:
+                data_json = canonical_data(data)
+                if len(canonical) < CANONICAL_CACHE:
+                    canonical[data] = data_json
+            try:
+                intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
+                                       comment, data_json, prev)
+            except TypeError:  # a column holding a value of another type (SQLite allows it)
+                intact = False
+            # The recipe itself is asked before calling the event bad, so a difference in how
+            # the fast path writes a value can never accuse an intact event.
+            if not intact and reference_hash(row) != h:
+                segment[5] = (position, HASH, seq)
+                continue
+            segment[3], segment[4] = h, to_state
+    return segments
+
+
+def join(chains: dict[int | None, Scan], segments: dict[int | None, Segment]) -> None:
+    """Continue each chain with its segment of the next id range."""
+    for plan_id, (first_seq, first_prev, seen, last, to_state, broken) in segments.items():
         chain = chains.get(plan_id)
         if chain is None:
             chain = chains[plan_id] = [0, GENESIS_HASH, None, None]
         elif chain[3] is not None:
-            continue  # the chain is broken already: its first break is what counts
-        count = chain[0] = chain[0] + 1
-        if seq != count:
-            chain[3] = (count, f"seq {seq} where {count} was expected")
             continue
-        if prev != chain[1]:
-            chain[3] = (count, "prev_hash does not match the previous event's hash")
-            continue
-        data_json = canonical.get(data)
-        if data_json is None:
-            data_json = canonical_json(json.loads(data))
-            if len(canonical) < CANONICAL_CACHE:
-                canonical[data] = data_json
-        # row_hash, written out here: a call per event is a tenth of the cost. prev is the
-        # previous hash (checked just above), hex, so it needs no escaping.
-        body = (f'{{"action":{es(action)},"actor":{es(actor)},"at":{es(at)},'
-                f'"comment":{"null" if comment is None else es(comment)},'
-                f'"content_version":{"null" if cv is None else cv},"data":{data_json},'
-                f'"from_state":{"null" if from_state is None else es(from_state)},'
-                f'"plan_id":{"null" if plan_id is None else plan_id},"prev_hash":"{prev}",'
-                f'"seq":{seq},"to_state":{"null" if to_state is None else es(to_state)}}}')
-        if (sha256(body.encode()).hexdigest() != h
-                and event_hash(dict(zip(HASHED_FIELDS, (*row[:9], _decoded(data), prev),
-                                        strict=True))) != h):
-            # (the reference recipe is asked before calling the event bad, so a difference
-            # in how the fast path writes a value can never accuse an intact event)
-            chain[3] = (count, "hash does not match the event's fields")
-            continue
-        chain[1], chain[2] = h, to_state
-    return chains
+        count = chain[0]
+        if first_seq != count + 1:
+            chain[3] = (count + 1, f"seq {first_seq} where {count + 1} was expected")
+        elif first_prev != chain[1]:
+            chain[3] = (count + 1, PREV_PROBLEM)
+        elif broken is not None:
+            position, kind, claimed = broken
+            if kind == SEQ:
+                problem = f"seq {claimed} where {count + position} was expected"
+            else:
+                problem = PREV_PROBLEM if kind == PREV else HASH_PROBLEM
+            chain[3] = (count + position, problem)
+            if position > 1:  # the events before the break in this range are intact
+                chain[1], chain[2] = last, to_state
+            chain[0] = count + position - 1
+        else:
+            chain[0], chain[1], chain[2] = count + seen, last, to_state
 
 
-def _decoded(data: str | None) -> Any:
-    return None if data is None else json.loads(data)
-
-
-def _scan_part(url: str, snapshot: str | None, watermark: int, part: int,
-               parts: int) -> dict[int | None, Scan]:
-    """A worker's share: its own connection, on the coordinator's snapshot where the database
+def _scan_part(url: str, snapshot: str | None, after: int,
+               upto: int) -> dict[int | None, Segment]:
+    """A worker's range: its own connection, on the coordinator's snapshot where the database
     can share one (PostgreSQL); on SQLite, ids <= watermark were committed in id order."""
     engine = make_engine(url)
     try:
@@ -136,15 +153,23 @@ def _scan_part(url: str, snapshot: str | None, watermark: int, part: int,
             if snapshot is not None:
                 connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
                 connection.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-            return scan_events(connection, watermark, part, parts)
+            return scan_range(connection, after, upto)
     finally:
         engine.dispose()
 
 
-def _scan_all(session: Session, watermark: int, workers: int) -> dict[int | None, Scan]:
+def id_ranges(first: int, last: int, parts: int) -> list[tuple[int, int]]:
+    """(after, upto] bounds cutting first..last into `parts` ranges of about as many ids."""
+    bounds = [first - 1 + (last - first + 1) * part // parts for part in range(parts + 1)]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def _scan_all(session: Session, first: int, last: int, workers: int) -> dict[int | None, Scan]:
     connection = session.connection()
+    chains: dict[int | None, Scan] = {}
     if workers <= 1:
-        return scan_events(connection, watermark)
+        join(chains, scan_range(connection, first - 1, last))
+        return chains
     snapshot = None
     if connection.dialect.name == "postgresql":
         snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
@@ -154,11 +179,10 @@ def _scan_all(session: Session, watermark: int, workers: int) -> dict[int | None
     # inherited ones (they end with os._exit, so nothing closes those either).
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
-        futures = [pool.submit(_scan_part, url, snapshot, watermark, part, workers)
-                   for part in range(workers)]
-        chains: dict[int | None, Scan] = {}
-        for future in futures:
-            chains.update(future.result())  # partitions hold disjoint chains
+        futures = [pool.submit(_scan_part, url, snapshot, after, upto)
+                   for after, upto in id_ranges(first, last, workers)]
+        for future in futures:  # in id order, as the chains must be continued
+            join(chains, future.result())
     return chains
 
 
@@ -169,10 +193,15 @@ def default_workers(events: int) -> int:
 def verify_log(session: Session, workers: int | None = None) -> Iterator[ChainReport]:
     """Reports for every plan chain in plan order, then the system chain, as verify_all gives
     them. Call it in a transaction that sees one snapshot (REPEATABLE READ on PostgreSQL)."""
-    watermark = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0)))
+    first, last = session.execute(select(func.coalesce(func.min(EVENTS.c.id), 1),
+                                         func.coalesce(func.max(EVENTS.c.id), 0))).one()
     if workers is None:
-        workers = default_workers(watermark)  # ids have no gaps but rolled-back inserts
-    chains = _scan_all(session, watermark, workers)
+        workers = default_workers(last - first + 1)  # ids have no gaps but rolled-back inserts
+    yield from chain_reports(session, _scan_all(session, first, last, workers))
+
+
+def chain_reports(session: Session, chains: dict[int | None, Scan]) -> Iterator[ChainReport]:
+    """The verdict on each plan's chain, then the system chain's, from the joined scans."""
     plans = session.execute(select(Plan.id, Plan.audit_seq, Plan.audit_head, Plan.state)
                             .order_by(Plan.id))
     for plan_id, kept_seq, kept_head, state in plans:

@@ -1,0 +1,85 @@
+"""The verifier's fast hash is the contract's recipe, byte for byte, for any values a row holds."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.audit import HASHED_FIELDS, canonical_json, event_hash
+from tests.sizes import size
+from workflow.audit_rows import canonical_data, reference_hash, row_hash
+
+EXAMPLES = size("NAPFLOW_CANONICAL_EXAMPLES", 300, 3000)
+
+# Any unicode a column may hold: control characters, quotes, backslashes, astral planes, and
+# the separators JSON writers treat specially (U+2028, U+2029); lone surrogates cannot be
+# stored as UTF-8, so they are left out.
+text = st.text(st.characters(exclude_categories=["Cs"]))
+quirky = st.sampled_from(['"', "\\", "\n\t\r\b\f\x00\x1f\x7f", "\u2028\u2029", "é 核 😀", "</"])
+texts = st.one_of(text, quirky, st.builds("".join, st.lists(st.one_of(text, quirky))))
+big_ints = st.integers(min_value=-(10**40), max_value=10**40)
+json_values = st.recursive(
+    st.none() | st.booleans() | big_ints | st.floats(allow_nan=False) | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12)
+hex_hash = st.text("0123456789abcdef", min_size=64, max_size=64)
+rows = st.fixed_dictionaries({
+    "plan_id": st.none() | st.integers(1, 2**31 - 1), "seq": st.integers(1, 2**31 - 1),
+    "at": texts, "actor": texts, "action": texts, "from_state": st.none() | texts,
+    "to_state": st.none() | texts, "content_version": st.none() | st.integers(0, 2**31 - 1),
+    "comment": st.none() | texts, "data": st.none() | json_values, "prev_hash": hex_hash,
+})
+# How a value may sit in the data column: as SQLAlchemy's JSON type writes it (json.dumps,
+# ASCII escapes, insertion order), as PostgreSQL might give it back, or with whitespace around.
+stored_forms = st.sampled_from([
+    json.dumps, lambda v: json.dumps(v, ensure_ascii=False), lambda v: f" \n{json.dumps(v)}\t",
+    lambda v: json.dumps(v, indent=2, sort_keys=True)])
+
+
+def stored(fields, form):
+    """The row as the verifier reads it: the eleven hashed columns, `data` as stored text."""
+    data = fields["data"]
+    return tuple(None if name == "data" and data is None else form(data) if name == "data"
+                 else fields[name] for name in HASHED_FIELDS)
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
+@given(value=json_values, form=stored_forms)
+def test_canonical_data_is_canonical_json_of_the_stored_text(value, form):
+    assert canonical_data(form(value)) == canonical_json(json.loads(form(value)))
+    assert canonical_data(form(value)) == canonical_json(value)
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
+@given(fields=rows, form=stored_forms)
+def test_row_hash_is_event_hash(fields, form):
+    row = stored(fields, form)
+    expected = event_hash(fields)
+    assert row_hash(*row[:9], canonical_data(row[9]), row[10]) == expected
+    assert reference_hash(row) == expected
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
+@given(fields=rows, column=st.sampled_from(["plan_id", "seq", "content_version"]))
+def test_a_number_stored_as_text_does_not_pass_for_the_number(fields, column):
+    """SQLite lets any column hold text: '7' must not hash as 7, in either recipe."""
+    value = fields[column] if fields[column] is not None else 7
+    fields = {**fields, column: value}
+    as_text = {**fields, column: str(value)}
+    row = stored(as_text, json.dumps)
+    assert row_hash(*row[:9], canonical_data(row[9]), row[10]) != event_hash(fields)
+    assert reference_hash(row) != event_hash(fields)
+
+
+def test_a_value_that_is_not_json_is_refused_as_json_loads_refuses_it():
+    for stored_text in ("", "{", '{"a": 1} x', "NaN x"):
+        try:
+            json.loads(stored_text)
+        except json.JSONDecodeError as expected:
+            message = str(expected)
+        try:
+            canonical_data(stored_text)
+        except json.JSONDecodeError as found:
+            assert str(found) == message
+        else:
+            raise AssertionError(f"{stored_text!r} was accepted")
