@@ -56,11 +56,13 @@ def test_overdue_reviews_by_the_day_given(make_plan, session_factory, people, la
         for who in ("drafter", "global_auditor", "committee", "vnm_drafter"):
             user = users.get_user(session, people[who].username)
             today = utcnow().date() + timedelta(days=later)
-            listed = overview.status(session, user, today)["overdue_reviews"]
+            listed = overview.overdue_reviews(session, user, today).items
             expected = count if who in ("drafter", "global_auditor") else 0
             assert [o["plan_id"] for o in listed] == [plan_id] * expected, who
+            assert overview.status(session, user, today)["overdue"] == (
+                [{"country": "THA", "count": 1}] if expected else []), who
             tasks = overview.my_tasks(session, users.get_user(
-                session, people["reviewer"].username), today)
+                session, people["reviewer"].username), today).items
             assert [(t["plan"].id, t["overdue"]) for t in tasks] == [(plan_id, bool(count))]
 
 
