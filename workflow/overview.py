@@ -306,6 +306,7 @@ def my_tasks(session: Session, user: User, today: date, *,
         tasks += _tasks(session, user, today, rows) if rows else []
         if len(rows) < batch:
             break
-        position, batch = tuple(rows[-1])[:3], 2 * batch
+        last = rows[-1]
+        position, batch = (last.since, last.plan_id, last.kind), 2 * batch
     more, tasks = len(tasks) > limit, tasks[:limit]
     return queries.Page(tasks, task_key(tasks[-1]) if more else None)

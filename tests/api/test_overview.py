@@ -376,3 +376,45 @@ def test_four_eyes_an_approver_who_wrote_the_plan_has_no_task(api, make_user, ma
     items = api.get("/me/tasks", both).get_json()["items"]
     assert [(t["plan"]["state"], [g["trigger"] for g in t["triggers"]]) for t in items] == [
         ("national_approval", ["approve"])]  # the empty draft of its own has no measures
+
+
+@pytest.fixture
+def busy(api, make_user, make_plan):
+    """A Thai user who drafts, reviews and approves, with tasks of both kinds, and plans in
+    between that are no task: (the user, its tasks oldest first as (kind, plan id))."""
+    user = make_user("busy", "drafter:THA", "reviewer:THA", "approver:THA")
+    make_plan("draft", content={"measures": []})  # cannot be sent for review: no task
+    approvals = [make_plan("national_approval") for _ in range(2)]
+    reviews = []
+    for _ in range(2):
+        reviews.append(make_plan("stakeholder_review"))
+        assert api.post(f"/plans/{reviews[-1]}/reviewers", "drafter",
+                        json={"username": user.username}).status_code == 201
+    make_plan("draft", content={"measures": []})
+    ready = make_plan("draft")
+    api.post(f"/plans/{ready}/reviewers", "drafter", json={"username": "reviewer"})
+    make_plan("national_approval", country="VNM")  # another country's: no task
+    return user, [("transition", approvals[0]), ("transition", approvals[1]),
+                  ("review", reviews[0]), ("review", reviews[1]), ("transition", ready)]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 500])
+def test_my_tasks_page_oldest_first_past_the_first_page(api, busy, limit):
+    user, expected = busy
+    found = pages(api, "/me/tasks", user, limit)
+    assert [len(page) for page in found] == [
+        min(limit, len(expected) - i) for i in range(0, len(expected), limit)]
+    tasks = [t for page in found for t in page]
+    assert [(t["kind"], t["plan"]["id"]) for t in tasks] == expected
+    assert [t["since"] for t in tasks] == sorted(t["since"] for t in tasks)
+
+
+def test_a_task_that_arises_or_is_done_while_paging(api, busy, make_plan):
+    user, expected = busy
+    first = api.get("/me/tasks?limit=2", user).get_json()
+    assert [t["plan"]["id"] for t in first["items"]] == [p for _, p in expected[:2]]
+    arisen = make_plan("national_approval")  # enters its state now: the newest task
+    api.post(f"/plans/{expected[2][1]}/reviews", user, json={"decision": "approve"})
+    rest = pages(api, "/me/tasks", user, 2, cursor=first["next_cursor"])
+    assert [(t["kind"], t["plan"]["id"]) for page in rest for t in page] == [
+        *expected[3:], ("transition", arisen)]
