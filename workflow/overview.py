@@ -60,11 +60,11 @@ def _undecided() -> ColumnElement[bool]:
 
 def _last_at(*conditions: ColumnElement[bool]):
     """When the plan's newest event matching `conditions` happened: its own events read
-    newest first by the (plan_id, at, id) index, stopping at the first match, so the cost is
-    that of its latest events, not of its whole history nor of the log (max(at) read them
-    all: the Committee's tasks at a million events took seconds)."""
+    newest first by the unique (plan_id, seq) index, stopping at the first match, so the
+    cost is that of its latest events, not of its whole history nor of the log (max(at)
+    read them all: the Committee's tasks at a million events took seconds)."""
     return (select(AuditEvent.at).where(AuditEvent.plan_id == Plan.id, *conditions)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1).scalar_subquery())
+            .order_by(AuditEvent.seq.desc()).limit(1).scalar_subquery())
 
 
 def _entered_review():
@@ -140,12 +140,13 @@ def overdue_reviews(session: Session, user: User, today: date, *, country: str |
 
 
 # -- a caller's tasks --------------------------------------------------------------------
-def _holds(user: User, role: str) -> ColumnElement[bool]:
-    """Plans on which `user` holds `role` by grant (assigned reviewers are checked apart)."""
+def _holds(user: User, role: str) -> ColumnElement[bool] | None:
+    """Plans on which `user` holds `role` by grant (assigned reviewers are checked apart);
+    None when it holds it nowhere."""
     if role in ("committee", "admin"):
-        return visible_plans(user) if user.holds(role) else false()
+        return visible_plans(user) if user.holds(role) else None
     countries = sorted({g.country for g in user.grants if g.role == role})
-    return Plan.country.in_(countries) if countries else false()
+    return Plan.country.in_(countries) if countries else None
 
 
 def _assigned(user: User) -> ColumnElement[bool]:
@@ -160,8 +161,11 @@ def _may_fire_forward(user: User) -> ColumnElement[bool]:
         for state in w.states:
             roles = [r for t in w.forward_from(state) for r in t.roles]
             held = [_holds(user, r) for r in roles if r != "assigned_reviewer"]
-            if "assigned_reviewer" in roles:
+            if "assigned_reviewer" in roles and _holds(user, "reviewer") is not None:
                 held.append(and_(_holds(user, "reviewer"), _assigned(user)))
+            # A state none of whose roles the user holds is left out, not `AND 0 = 1`:
+            # SQLite would still walk that state's plans by the state index.
+            held = [clause for clause in held if clause is not None]
             if held:
                 clauses.append(and_(Plan.workflow == w.key, Plan.state == state, or_(*held)))
     return or_(*clauses) if clauses else false()
