@@ -1,7 +1,7 @@
 """marshmallow fields of the API: plan content, cursors, timestamps and patterned strings."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from marshmallow import ValidationError, fields
 
@@ -22,6 +22,14 @@ CURSOR_PATTERN = r"^[0-9]+$"
 PLAN_CURSOR_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page. Digits: the key of the "
                  "last item of that page (a number past the end gives an empty page)")
+TASK_CURSOR_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
+TASK_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last task: "
+                      "`<since in microseconds since 1970-01-01T00:00:00Z>.<plan id>.<kind: "
+                      "0 review, 1 transition>`")
+OVERDUE_CURSOR_PATTERN = TASK_CURSOR_PATTERN
+OVERDUE_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last "
+                         "review: `<due, days from 0001-01-01 counted from 1>.<plan id>."
+                         "<assignment id>`")
 PLAN_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last plan: "
                       "`<id>`, or with `sort=updated` `<updated_at in microseconds since "
                       "1970-01-01T00:00:00Z>.<id>`. A plan changed while you page moves to the "
@@ -103,12 +111,43 @@ class PlanCursor(Cursor):
         return EPOCH + _number(micros, MAX_MICROS) * MICROSECOND, _number(last, MAX_ID)
 
 
-def encode_cursor(after: int | tuple[datetime, int]) -> str:
-    """The `next_cursor` naming the last item of a page: `<id>`, or `<micros>.<id>`."""
-    if isinstance(after, tuple):
-        at, last = after
-        return f"{(as_utc(at) - EPOCH) // MICROSECOND}.{last}"
-    return str(after)
+class TaskCursor(Cursor):
+    """A position in GET /me/tasks: (since, plan id, kind) of the last task of a page."""
+
+    pattern = TASK_CURSOR_PATTERN
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"description": TASK_CURSOR_FORMAT}, **kwargs)
+
+    def _position(self, text: str):
+        micros, plan_id, kind = text.split(".")
+        return (EPOCH + _number(micros, MAX_MICROS) * MICROSECOND, _number(plan_id, MAX_ID),
+                _number(kind, MAX_ID))
+
+
+class OverdueCursor(Cursor):
+    """A position in GET /reviews/overdue: (due, plan id, assignment id) of the last review."""
+
+    pattern = OVERDUE_CURSOR_PATTERN
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"description": OVERDUE_CURSOR_FORMAT}, **kwargs)
+
+    def _position(self, text: str):
+        day, plan_id, assignment_id = text.split(".")
+        return (date.fromordinal(max(1, _number(day, date.max.toordinal()))),
+                _number(plan_id, MAX_ID), _number(assignment_id, MAX_ID))
+
+
+def encode_cursor(after: int | tuple) -> str:
+    """The `next_cursor` naming the last item of a page: `<id>`, or a key whose first part
+    is a moment (`<micros>.<id>...`) or a day (`<ordinal>.<id>...`)."""
+    if not isinstance(after, tuple):
+        return str(after)
+    first, *rest = after
+    lead = ((as_utc(first) - EPOCH) // MICROSECOND if isinstance(first, datetime)
+            else first.toordinal())
+    return ".".join(str(part) for part in (lead, *rest))
 
 
 class UtcQueryDateTime(fields.AwareDateTime):

@@ -1,14 +1,25 @@
-"""The caller, the workflows napflow knows, and the status overview."""
+"""The caller, the workflows napflow knows, the status overview, tasks and overdue reviews."""
 
 from datetime import date
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from api import db
 from api.auth import current_user
-from api.schemas import MeSchema, StatusSchema, TaskListSchema, WorkflowSchema, page_of
+from api.plans import listing
+from api.schemas import (
+    MeSchema,
+    OverdueListArgs,
+    StatusSchema,
+    TaskListArgs,
+    WorkflowSchema,
+    overdue_page,
+    page_of,
+    task_page,
+)
 from models import utcnow
 from workflow import overview
 from workflow.engine import default_registry
@@ -60,16 +71,30 @@ class Status(MethodView):
     @blp.response(200, StatusSchema)
     def get(self):
         """Visible plans counted by country and state and by the role they wait on, and
-        reviews past their due day."""
+        reviews past their due day counted by country."""
         return overview.status(db.session(), current_user(), today())
+
+
+@blp.route("/reviews/overdue")
+class OverdueReviews(MethodView):
+    @blp.doc(operationId="list_overdue_reviews")
+    @blp.arguments(OverdueListArgs, location="query", unknown=RAISE)
+    @blp.response(200, overdue_page())
+    def get(self, args):
+        """Reviews past their due day with no decision on the current version, most overdue
+        first, on plans the caller sees nationally (none for the Committee)."""
+        return listing(overview.overdue_reviews(
+            db.session(), current_user(), today(), country=args.get("country"),
+            after=args.get("cursor"), limit=args["limit"]))
 
 
 @blp.route("/me/tasks")
 class MyTasks(MethodView):
     @blp.doc(operationId="list_my_tasks")
-    @blp.response(200, TaskListSchema)
-    def get(self):
+    @blp.arguments(TaskListArgs, location="query", unknown=RAISE)
+    @blp.response(200, task_page())
+    def get(self, args):
         """What the caller can act on now, oldest first: plans whose forward trigger it may
-        fire and whose guards hold, and the reviews it owes on the current version. All of
-        them in one answer: a caller's tasks are bounded by its grants."""
-        return {"items": overview.my_tasks(db.session(), current_user(), today())}
+        fire and whose guards hold, and the reviews it owes on the current version."""
+        return listing(overview.my_tasks(db.session(), current_user(), today(),
+                                         after=args.get("cursor"), limit=args["limit"]))

@@ -11,11 +11,15 @@ from marshmallow import Schema, fields, post_load, validate
 from api.fields import (
     CURSOR_PATTERN,
     EPOCH,
+    OVERDUE_CURSOR_PATTERN,
     PLAN_CURSOR_PATTERN,
+    TASK_CURSOR_PATTERN,
     ContentField,
     Cursor,
+    OverdueCursor,
     Pattern,
     PlanCursor,
+    TaskCursor,
     UtcDateTime,
     UtcQueryDateTime,
 )
@@ -69,6 +73,15 @@ class PlanListArgs(PageArgs):
         elif isinstance(after, int) and data["sort"] == "updated":
             data["cursor"] = (EPOCH, after)
         return data
+
+
+class TaskListArgs(PageArgs):
+    cursor = TaskCursor()
+
+
+class OverdueListArgs(PageArgs):
+    cursor = OverdueCursor()
+    country = term("Country", metadata={"description": "The plans' country"})
 
 
 class AuditFilterArgs(Schema):
@@ -300,14 +313,20 @@ class OverdueReviewSchema(Schema):
     in_review_since = always(fields.String, metadata=WHEN)
 
 
+class OverdueCountSchema(Schema):
+    country = always(term, "Country")
+    count = always(fields.Integer)
+
+
 class StatusSchema(Schema):
     plans = always(fields.List, fields.Nested(StateCountSchema), metadata={
         "description": "Visible plans by country and state"})
     waiting = always(fields.List, fields.Nested(WaitingCountSchema), metadata={
         "description": "Visible plans by country and the role they wait on"})
-    overdue_reviews = always(fields.List, fields.Nested(OverdueReviewSchema), metadata={
-        "description": "Reviews past their due day with no decision on the current version "
-                       "(only on plans the caller sees nationally: never to the Committee)"})
+    overdue = always(fields.List, fields.Nested(OverdueCountSchema), metadata={
+        "description": "Reviews past their due day with no decision on the current version, "
+                       "by country (only on plans the caller sees nationally: never to the "
+                       "Committee); GET /reviews/overdue lists them"})
 
 
 class TaskSchema(Schema):
@@ -324,5 +343,9 @@ class TaskSchema(Schema):
     overdue = always(fields.Boolean)
 
 
-class TaskListSchema(Schema):
-    items = always(fields.List, fields.Nested(TaskSchema))
+def task_page() -> type[Schema]:
+    return page_of(TaskSchema, TASK_CURSOR_PATTERN)
+
+
+def overdue_page() -> type[Schema]:
+    return page_of(OverdueReviewSchema, OVERDUE_CURSOR_PATTERN)

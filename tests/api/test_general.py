@@ -80,7 +80,7 @@ def test_status_counts_visible_plans_by_country_and_state(api, make_plan):
     body = response.get_json()
     assert body["plans"] == [{"country": "THA", "state": "approved", "count": 1},
                              {"country": "THA", "state": "draft", "count": 2}]
-    assert body["overdue_reviews"] == []
+    assert body["overdue"] == []
     everyone = api.get("/status", "global_auditor").get_json()["plans"]
     assert {"country": "VNM", "state": "draft", "count": 1} in everyone
 

@@ -9,7 +9,7 @@ import importlib
 import json
 import pkgutil
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
 
 from api import create_app
+from models import utcnow
 
 PACKAGE = "napflow_generated_client"
 
@@ -182,7 +183,7 @@ def test_a_generated_client_walks_the_lifecycle_fully_typed(gen, as_):
 
     # Every trigger of the workflow, and the reviews between them.
     fire(drafter, "submit_for_review", "stakeholder_review")
-    tasks = ok(general.list_my_tasks.sync_detailed(client=reviewer)).items
+    tasks = walk(lambda **q: general.list_my_tasks.sync_detailed(client=reviewer, limit=1, **q))
     assert [(t.kind, t.plan.id, t.overdue) for t in tasks] == [(m.TaskKind.REVIEW, plan.id,
                                                                 False)]
     assert isinstance(tasks[0].due, date) and isinstance(tasks[0].plan, m.PlanSummary)
@@ -263,3 +264,28 @@ def test_a_generated_client_walks_the_lifecycle_fully_typed(gen, as_):
 
     refused(gen, plans.get_plan.sync_detailed(plan.id, client=as_("vnm_drafter")), 404,
             "not_found")
+
+
+def test_a_generated_client_pages_tasks_and_overdue_reviews_typed(gen, as_, app, make_plan):
+    m, general = gen.models, gen.api.general
+    in_review = [make_plan("stakeholder_review") for _ in range(2)]
+    make_plan("stakeholder_review", country="VNM")
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=31)  # past the default due day
+
+    tasks = walk(lambda **q: general.list_my_tasks.sync_detailed(client=as_("reviewer"),
+                                                                 limit=1, **q))
+    assert [(t.kind, t.plan.id, t.overdue) for t in tasks] == [
+        (m.TaskKind.REVIEW, plan_id, True) for plan_id in in_review]
+    assert all(isinstance(t.due, date) and isinstance(t.plan, m.PlanSummary) for t in tasks)
+    overdue = walk(lambda **q: general.list_overdue_reviews.sync_detailed(
+        client=as_("global_auditor"), limit=1, country=m.Country.THA, **q))
+    assert all(isinstance(o, m.OverdueReview) for o in overdue)
+    assert [(o.plan_id, o.country, o.reviewer, o.required) for o in overdue] == [
+        (plan_id, m.Country.THA, "reviewer", True) for plan_id in in_review]
+    assert isinstance(overdue[0].due, date)
+    status = ok(general.get_status.sync_detailed(client=as_("global_auditor")))
+    assert all(isinstance(c, m.OverdueCount) for c in status.overdue)
+    assert [(c.country, c.count) for c in status.overdue] == [(m.Country.THA, 2),
+                                                              (m.Country.VNM, 1)]
+    committee = ok(general.list_overdue_reviews.sync_detailed(client=as_("committee")))
+    assert (committee.items, committee.next_cursor) == ([], None)

@@ -33,6 +33,7 @@ CONTRACT = {
     "/audit/export": {"get"},
     "/status": {"get"},
     "/me/tasks": {"get"},
+    "/reviews/overdue": {"get"},
 }
 
 
@@ -141,18 +142,30 @@ def test_the_plan_filters_and_the_overview_are_documented(spec):
     components = spec["components"]["schemas"]
     for component, required in [
             ("Task", {"kind", "plan", "since", "triggers", "due", "overdue"}),
-            ("Status", {"plans", "waiting", "overdue_reviews"}),
+            ("Status", {"plans", "waiting", "overdue"}),
+            ("OverdueCount", {"country", "count"}),
+            ("TaskPage", {"items", "next_cursor"}),
+            ("OverdueReviewPage", {"items", "next_cursor"}),
             ("OverdueReview", {"plan_id", "country", "reviewer", "required", "due",
                                "in_review_since"})]:
         assert set(components[component]["required"]) == required, component
     assert spec["paths"]["/api/v1/me/tasks"]["get"]["operationId"] == "list_my_tasks"
     assert spec["paths"]["/api/v1/status"]["get"]["operationId"] == "get_status"
+    overdue = {p["name"]: p for p in
+               spec["paths"]["/api/v1/reviews/overdue"]["get"]["parameters"]}
+    assert set(overdue) == {"country", "cursor", "limit"}
+    assert overdue["country"]["schema"] == {"$ref": "#/components/schemas/Country"}
+    for path in ("/api/v1/reviews/overdue", "/api/v1/me/tasks"):
+        cursor = next(p for p in spec["paths"][path]["get"]["parameters"]
+                      if p["name"] == "cursor")
+        assert cursor["schema"]["pattern"] == r"^[0-9]+\.[0-9]+\.[0-9]+$", path
 
 
 OPERATION_IDS = {  # (method, path under /api/v1): the operationId a person would name
     ("get", "/me"): "get_me", ("get", "/workflows"): "list_workflows",
     ("get", "/workflows/{key}"): "get_workflow", ("get", "/status"): "get_status",
     ("get", "/me/tasks"): "list_my_tasks", ("get", "/plans"): "list_plans",
+    ("get", "/reviews/overdue"): "list_overdue_reviews",
     ("post", "/plans"): "create_plan", ("get", "/plans/{plan_id}"): "get_plan",
     ("patch", "/plans/{plan_id}"): "edit_plan",
     ("post", "/plans/{plan_id}/transitions"): "fire_transition",

@@ -84,9 +84,11 @@ def test_a_review_is_overdue_once_its_due_day_has_passed_undecided(
         assert api.post(f"/plans/{plan_id}/reviews", "reviewer",
                         json={"decision": decision, "comment": "noted"}).status_code == 201
     app.config["CLOCK"] = lambda: utcnow() + timedelta(days=later)
-    listed = api.get("/status", "drafter").get_json()["overdue_reviews"]
+    listed = api.get("/reviews/overdue", "drafter").get_json()["items"]
     assert [(o["plan_id"], o["reviewer"], o["required"]) for o in listed] == (
         [(plan_id, "reviewer", True)] if overdue else [])
+    assert api.get("/status", "drafter").get_json()["overdue"] == (
+        [{"country": "THA", "count": 1}] if overdue else [])
     if overdue:
         assert listed[0]["due"] == day(given or 30)
     tasks = [t for t in api.get("/me/tasks", "reviewer").get_json()["items"]
@@ -103,7 +105,108 @@ def test_overdue_reviews_are_shown_only_to_who_sees_the_plan_nationally(app, api
     make_plan("stakeholder_review")
     app.config["CLOCK"] = lambda: utcnow() + timedelta(days=60)
     for who, count in OVERDUE_SEEN_BY:
-        assert len(api.get("/status", who).get_json()["overdue_reviews"]) == count, who
+        assert len(api.get("/reviews/overdue", who).get_json()["items"]) == count, who
+        counted = api.get("/status", who).get_json()["overdue"]
+        assert counted == ([{"country": "THA", "count": 1}] if count else []), who
+
+
+def pages(api, path, who, limit, **query) -> list[list[dict]]:
+    """Every page of a list, following next_cursor."""
+    found, cursor = [], None
+    while True:
+        body = api.get(path, who, query_string={
+            **query, "limit": limit, **({"cursor": cursor} if cursor else {})}).get_json()
+        found.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return found
+
+
+@pytest.fixture
+def overdue_in_two_countries(app, api, make_plan):
+    """Overdue reviews: THA plans due in 5, 3 and 30 days (two reviewers on the last), a
+    VNM plan due in 30 days; the clock then moves 60 days on."""
+    plans = []
+    for due, country in [(5, "THA"), (3, "THA"), (None, "THA"), (None, "VNM")]:
+        drafter, reviewer = (("drafter", "reviewer") if country == "THA"
+                             else ("vnm_drafter", "vnm_reviewer"))
+        plan_id = make_plan("draft", country=country)
+        who = [reviewer] + (["reviewer2"] if due is None and country == "THA" else [])
+        for username in who:
+            api.post(f"/plans/{plan_id}/reviewers", drafter, json={
+                "username": api.people[username].username,
+                **({"due": day(due)} if due else {})})
+        assert api.fire(plan_id, "submit_for_review", drafter).status_code == 200
+        plans.append(plan_id)
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=60)
+    return plans
+
+
+OVERDUE_PAGES = [  # (who, filter, page size, the (plan index, reviewer) listed, most overdue first)
+    ("global_auditor", {}, 1, [(1, "reviewer"), (0, "reviewer"), (2, "reviewer"),
+                               (2, "reviewer2"), (3, "vnm_reviewer")]),
+    ("global_auditor", {}, 2, [(1, "reviewer"), (0, "reviewer"), (2, "reviewer"),
+                               (2, "reviewer2"), (3, "vnm_reviewer")]),
+    ("global_auditor", {"country": "VNM"}, 1, [(3, "vnm_reviewer")]),
+    ("global_auditor", {"country": "THA"}, 3, [(1, "reviewer"), (0, "reviewer"),
+                                               (2, "reviewer"), (2, "reviewer2")]),
+    ("viewer", {}, 2, [(1, "reviewer"), (0, "reviewer"), (2, "reviewer"), (2, "reviewer2")]),
+    ("viewer", {"country": "VNM"}, 2, []),
+    ("vnm_viewer", {}, 500, [(3, "vnm_reviewer")]),
+    ("committee", {}, 1, []),
+]
+
+
+@pytest.mark.parametrize("who, query, limit, expected", OVERDUE_PAGES)
+def test_overdue_reviews_page_most_overdue_first(api, overdue_in_two_countries, who, query,
+                                                 limit, expected):
+    plans = overdue_in_two_countries
+    found = pages(api, "/reviews/overdue", who, limit, **query)
+    assert all(len(page) <= limit for page in found)
+    assert [(o["plan_id"], o["reviewer"]) for page in found for o in page] == [
+        (plans[i], api.people[r].username) for i, r in expected]
+
+
+def test_status_counts_overdue_reviews_by_country(api, overdue_in_two_countries):
+    for who, expected in [("global_auditor", [("THA", 4), ("VNM", 1)]),
+                          ("viewer", [("THA", 4)]), ("committee", [])]:
+        counted = api.get("/status", who).get_json()["overdue"]
+        assert [(c["country"], c["count"]) for c in counted] == expected, who
+
+
+def test_a_review_decided_while_paging_leaves_the_rest_in_place(api, overdue_in_two_countries):
+    plans = overdue_in_two_countries
+    first = api.get("/reviews/overdue?limit=2", "viewer").get_json()
+    api.post(f"/plans/{plans[2]}/reviews", "reviewer", json={"decision": "approve"})
+    rest = api.get("/reviews/overdue", "viewer", query_string={
+        "cursor": first["next_cursor"]}).get_json()
+    assert [(o["plan_id"], o["reviewer"]) for o in rest["items"]] == [
+        (plans[2], api.people["reviewer2"].username)]
+
+
+BAD_PAGES = [("/reviews/overdue", "country=XXX"), ("/reviews/overdue", "cursor=1.2"),
+             ("/reviews/overdue", "cursor="), ("/reviews/overdue", "limit=501"),
+             ("/reviews/overdue", "plan=1"), ("/me/tasks", "cursor=12"),
+             ("/me/tasks", "cursor=a.b.c"), ("/me/tasks", "limit=0"),
+             ("/me/tasks", "country=THA")]
+
+
+@pytest.mark.parametrize("path, query", BAD_PAGES)
+def test_a_bad_filter_cursor_or_limit_is_refused(api, path, query):
+    problem = assert_problem(api.get(f"{path}?{query}", "viewer"), 422, "validation_error")
+    assert query.split("=")[0] in problem["errors"], query
+
+
+PAST_THE_END = [("/reviews/overdue", "9" * 40 + ".1.1"), ("/reviews/overdue", "3652059.0.0"),
+                ("/me/tasks", "9" * 40 + ".0.0"), ("/me/tasks", "9" * 20 + "." + "9" * 30 + ".9")]
+
+
+@pytest.mark.parametrize("path, cursor", PAST_THE_END)
+def test_a_cursor_past_the_end_is_an_empty_page(api, overdue_in_two_countries, path, cursor):
+    for who in ("global_auditor", "reviewer"):
+        assert api.get(path, who).get_json()["items"] or who == "global_auditor"
+        body = api.get(path, who, query_string={"cursor": cursor}).get_json()
+        assert body == {"items": [], "next_cursor": None}, who
 
 
 # -- whom plans wait on -------------------------------------------------------------------
@@ -273,3 +376,45 @@ def test_four_eyes_an_approver_who_wrote_the_plan_has_no_task(api, make_user, ma
     items = api.get("/me/tasks", both).get_json()["items"]
     assert [(t["plan"]["state"], [g["trigger"] for g in t["triggers"]]) for t in items] == [
         ("national_approval", ["approve"])]  # the empty draft of its own has no measures
+
+
+@pytest.fixture
+def busy(api, make_user, make_plan):
+    """A Thai user who drafts, reviews and approves, with tasks of both kinds, and plans in
+    between that are no task: (the user, its tasks oldest first as (kind, plan id))."""
+    user = make_user("busy", "drafter:THA", "reviewer:THA", "approver:THA")
+    make_plan("draft", content={"measures": []})  # cannot be sent for review: no task
+    approvals = [make_plan("national_approval") for _ in range(2)]
+    reviews = []
+    for _ in range(2):
+        reviews.append(make_plan("stakeholder_review"))
+        assert api.post(f"/plans/{reviews[-1]}/reviewers", "drafter",
+                        json={"username": user.username}).status_code == 201
+    make_plan("draft", content={"measures": []})
+    ready = make_plan("draft")
+    api.post(f"/plans/{ready}/reviewers", "drafter", json={"username": "reviewer"})
+    make_plan("national_approval", country="VNM")  # another country's: no task
+    return user, [("transition", approvals[0]), ("transition", approvals[1]),
+                  ("review", reviews[0]), ("review", reviews[1]), ("transition", ready)]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 500])
+def test_my_tasks_page_oldest_first_past_the_first_page(api, busy, limit):
+    user, expected = busy
+    found = pages(api, "/me/tasks", user, limit)
+    assert [len(page) for page in found] == [
+        min(limit, len(expected) - i) for i in range(0, len(expected), limit)]
+    tasks = [t for page in found for t in page]
+    assert [(t["kind"], t["plan"]["id"]) for t in tasks] == expected
+    assert [t["since"] for t in tasks] == sorted(t["since"] for t in tasks)
+
+
+def test_a_task_that_arises_or_is_done_while_paging(api, busy, make_plan):
+    user, expected = busy
+    first = api.get("/me/tasks?limit=2", user).get_json()
+    assert [t["plan"]["id"] for t in first["items"]] == [p for _, p in expected[:2]]
+    arisen = make_plan("national_approval")  # enters its state now: the newest task
+    api.post(f"/plans/{expected[2][1]}/reviews", user, json={"decision": "approve"})
+    rest = pages(api, "/me/tasks", user, 2, cursor=first["next_cursor"])
+    assert [(t["kind"], t["plan"]["id"]) for page in rest for t in page] == [
+        *expected[3:], ("transition", arisen)]

@@ -2,9 +2,11 @@
 country -> the answer the contract promises (OWASP API1 object level, API5 function level)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
+from models import utcnow
 from tests.api.api_support import CONTENT, PROBLEM_JSON, REQUEST
 
 # -- who asks ----------------------------------------------------------------------------------
@@ -62,6 +64,7 @@ class Row:
     success: int
     body: dict | None = None
     lists_plans: bool = False  # a 200 that must list the plan only to those who see it
+    days_later: int = 0  # the server's clock moved on by this many days for the request
 
     def __str__(self):
         trigger = f" {self.body['trigger']}" if self.path.endswith("transitions") else ""
@@ -95,6 +98,10 @@ for state in STATES:
         row("GET", "/plans", state, ANYONE, 200, lists_plans=True),
         row("GET", "/audit?limit=500", state, ANYONE, 200, lists_plans=True),
         row("GET", "/status", state, ANYONE, 200, lists_plans=True),
+        # Past the review's default due day; but a ready plan's review is decided (in
+        # review, its reviewer approved): it is listed to no one. An undecided one: below.
+        row("GET", "/reviews/overdue?limit=500", state, ANYONE, 200, lists_plans=True,
+            days_later=31),
         row("GET", "/plans/{id}", state, SEES[state], 200),
         row("GET", "/plans/{id}/versions", state, SEES[state], 200),
         row("GET", "/plans/{id}/versions/1", state, SEES[state], 200),
@@ -153,7 +160,7 @@ def test_the_matrix_covers_every_endpoint_trigger_and_caller():
         ("GET", "/plans/{id}/reviews"), ("POST", "/plans/{id}/reviews"),
         ("GET", "/plans/{id}/versions"), ("GET", "/plans/{id}/versions/1"),
         ("GET", "/plans/{id}/history"), ("GET", "/plans/{id}/history/verify"),
-        ("GET", "/audit"), ("GET", "/status")}
+        ("GET", "/audit"), ("GET", "/status"), ("GET", "/reviews/overdue")}
     fired = {(r.body["trigger"], r.state) for r in MATRIX if r.path == TRANSITIONS}
     assert fired == {  # every (trigger, source) of the contract's lifecycle
         ("submit_for_review", "draft"), ("endorse", "stakeholder_review"),
@@ -184,8 +191,15 @@ class Caller:
         headers = self.headers(caller)
         if row.method == "PATCH":
             headers["If-Match"] = etag
-        return self.client.open("/api/v1" + row.path.format(id=plan_id), method=row.method,
-                                headers=headers, json=row.body)
+        config = self.client.application.config
+        clock = config.get("CLOCK")
+        if row.days_later:
+            config["CLOCK"] = lambda: utcnow() + timedelta(days=row.days_later)
+        try:
+            return self.client.open("/api/v1" + row.path.format(id=plan_id),
+                                    method=row.method, headers=headers, json=row.body)
+        finally:
+            config["CLOCK"] = clock
 
     def observe(self, plan_id: int | None) -> dict:
         """All that a refused request must leave as it was, as the global auditor reads it."""
@@ -203,8 +217,8 @@ def listed(row: Row, body: dict) -> set:
     """Which plans (and, as None, which system events) a 200 list answer shows."""
     if row.path == "/plans":
         return {item["id"] for item in body["items"]}
-    if row.path.startswith("/audit"):
-        return {event["plan_id"] for event in body["items"]}
+    if row.path.startswith(("/audit", "/reviews/overdue")):
+        return {item["plan_id"] for item in body["items"]}
     return {(entry["country"], entry["state"], entry["count"]) for entry in body["plans"]}
 
 
@@ -222,6 +236,8 @@ def wrong_answer(row: Row, caller, response, plan_id, state) -> str | None:
     elif row.lists_plans:
         sees = caller[1] != "other" and caller[0] in SEES[state]
         want = {("THA", state, 1)} if row.path == "/status" else {plan_id}
+        if row.path.startswith("/reviews/overdue"):
+            sees = False  # see test_an_overdue_review_is_listed_to_who_sees_the_plan_nationally
         want = (want if sees else set()) | (
             {None} if row.path.startswith("/audit") and caller[0] in SEES_SYSTEM_EVENTS
             else set())
@@ -265,3 +281,23 @@ def test_authorization_matrix(client, people, more_people, ready_plan, state):
         if problem := wrong_answer(r, caller, response, fresh, state):
             wrong.append((str(r), caller, expected(r, caller), problem))
     assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_an_overdue_review_is_listed_to_who_sees_the_plan_nationally(client, people,
+                                                                      more_people, make_plan):
+    """Every caller of the matrix, a review undecided past its due day: the Committee sees
+    the plan (once submitted) but never who has yet to review it."""
+    callers = Caller(client, {**people, **more_people})
+    plan_id = make_plan("stakeholder_review")
+    overdue = row("GET", "/reviews/overdue", "stakeholder_review", ANYONE, 200, days_later=31)
+    wrong = []
+    for caller in CALLERS:
+        response = callers.send(overdue, caller, plan_id)
+        status, _ = expected(overdue, caller)
+        listed_to = caller[1] != "other" and caller[0] in NATIONAL_READERS
+        found = ({item["plan_id"] for item in response.get_json()["items"]}
+                 if response.status_code == 200 else None)
+        if (response.status_code, found) != (status, ({plan_id} if listed_to else set())
+                                             if status == 200 else None):
+            wrong.append((caller, response.status_code, found))
+    assert not wrong, wrong

@@ -56,11 +56,13 @@ def test_overdue_reviews_by_the_day_given(make_plan, session_factory, people, la
         for who in ("drafter", "global_auditor", "committee", "vnm_drafter"):
             user = users.get_user(session, people[who].username)
             today = utcnow().date() + timedelta(days=later)
-            listed = overview.status(session, user, today)["overdue_reviews"]
+            listed = overview.overdue_reviews(session, user, today).items
             expected = count if who in ("drafter", "global_auditor") else 0
             assert [o["plan_id"] for o in listed] == [plan_id] * expected, who
+            assert overview.status(session, user, today)["overdue"] == (
+                [{"country": "THA", "count": 1}] if expected else []), who
             tasks = overview.my_tasks(session, users.get_user(
-                session, people["reviewer"].username), today)
+                session, people["reviewer"].username), today).items
             assert [(t["plan"].id, t["overdue"]) for t in tasks] == [(plan_id, bool(count))]
 
 
@@ -91,7 +93,9 @@ def test_tasks_and_status_take_as_many_queries_for_many_plans_as_for_few(
             user = users.get_user(session, people[who].username)
             today = utcnow().date()
             return (statements(lambda: overview.my_tasks(session, user, today)),
-                    statements(lambda: overview.status(session, user, today)))
+                    statements(lambda: overview.status(session, user, today)),
+                    statements(lambda: overview.overdue_reviews(session, user, today,
+                                                                limit=2)))
 
     for state in STATES:
         make_plan(state)
@@ -100,3 +104,31 @@ def test_tasks_and_status_take_as_many_queries_for_many_plans_as_for_few(
         make_plan(state)
         make_plan(state, country="VNM")
     assert {who: queries_for(who) for who in CALLERS} == few
+
+
+PAGED = [  # (who, a state in which each plan is a task for them)
+    ("approver", "national_approval"), ("submitter", "approved"),
+    ("committee", "submitted"), ("reviewer", "stakeholder_review"),
+]
+
+
+@pytest.mark.parametrize("who, state", PAGED)
+def test_a_page_of_tasks_costs_as_many_queries_for_many_tasks_as_for_few(
+        make_plan, session_factory, people, statements, who, state):
+    def first_page():
+        with session_factory() as session:
+            user = users.get_user(session, people[who].username)
+            found = []
+            count = statements(lambda: found.append(
+                overview.my_tasks(session, user, utcnow().date(), limit=2)))
+            (page,) = found
+            return count, [t["plan"].state for t in page.items], page.next_after is not None
+
+    for _ in range(3):
+        make_plan(state)
+    few = first_page()
+    assert few[1:] == ([state, state], True)
+    for _ in range(12):
+        make_plan(state)
+        make_plan(state, country="VNM")
+    assert first_page() == few
