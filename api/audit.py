@@ -45,7 +45,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1",
 @blp.route("/plans/<int:plan_id>/history")
 class History(MethodView):
     @blp.doc(operationId="list_history")
-    @blp.arguments(PageArgs, location="query", unknown=RAISE)
+    @blp.arguments(PageArgs(), location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args, plan_id):
         """The plan's audit events, oldest first."""
@@ -66,7 +66,7 @@ class HistoryVerify(MethodView):
 @blp.route("/audit")
 class Audit(MethodView):
     @blp.doc(operationId="list_audit_events")
-    @blp.arguments(AuditListArgs, location="query", unknown=RAISE)
+    @blp.arguments(AuditListArgs(), location="query", unknown=RAISE)
     @blp.response(200, page_of(AuditEventSchema))
     def get(self, args):
         """Every audit event the caller may see, oldest first, with filters."""
@@ -77,7 +77,7 @@ class Audit(MethodView):
 
 @blp.route("/audit/export")
 class AuditExport(MethodView):
-    @blp.arguments(AuditExportArgs, location="query", unknown=RAISE)
+    @blp.arguments(AuditExportArgs(), location="query", unknown=RAISE)
     @blp.response(200)
     @blp.doc(**EXPORT_DOC)
     def get(self, args):

@@ -3,12 +3,12 @@
 from flask import g, request
 
 from api import db
-from models import User
 from workflow import users
 from workflow.errors import Unauthenticated
+from workflow.users import Principal
 
 
-def authenticate_request() -> User:
+def authenticate_request() -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
@@ -16,5 +16,5 @@ def authenticate_request() -> User:
     return g.user
 
 
-def current_user() -> User:
+def current_user() -> Principal:
     return g.user

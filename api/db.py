@@ -46,7 +46,8 @@ def begin_write() -> Session:
     failing on upgrade; on PostgreSQL rows are locked by the operations themselves.
     """
     s = session()
-    s.commit()
+    if s.in_transaction():
+        s.commit()
     s.connection(execution_options={WRITE_LOCK: True})
     return s
 

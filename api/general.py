@@ -78,7 +78,7 @@ class Status(MethodView):
 @blp.route("/reviews/overdue")
 class OverdueReviews(MethodView):
     @blp.doc(operationId="list_overdue_reviews")
-    @blp.arguments(OverdueListArgs, location="query", unknown=RAISE)
+    @blp.arguments(OverdueListArgs(), location="query", unknown=RAISE)
     @blp.response(200, overdue_page())
     def get(self, args):
         """Reviews past their due day with no decision on the current version, most overdue
@@ -91,7 +91,7 @@ class OverdueReviews(MethodView):
 @blp.route("/me/tasks")
 class MyTasks(MethodView):
     @blp.doc(operationId="list_my_tasks")
-    @blp.arguments(TaskListArgs, location="query", unknown=RAISE)
+    @blp.arguments(TaskListArgs(), location="query", unknown=RAISE)
     @blp.response(200, task_page())
     def get(self, args):
         """What the caller can act on now, oldest first: plans whose forward trigger it may

@@ -47,7 +47,7 @@ def shown(plan, status: int = 200, **headers):
 @blp.route("")
 class Plans(MethodView):
     @blp.doc(operationId="list_plans")
-    @blp.arguments(PlanListArgs, location="query", unknown=RAISE)
+    @blp.arguments(PlanListArgs(), location="query", unknown=RAISE)
     @blp.response(200, plan_page())
     def get(self, args):
         """List the plans the caller may see."""
@@ -56,7 +56,7 @@ class Plans(MethodView):
                                           limit=limit, **args))
 
     @blp.doc(operationId="create_plan")
-    @blp.arguments(PlanCreateArgs)
+    @blp.arguments(PlanCreateArgs())
     @blp.response(201, PlanSchema, headers={**ETAG, **LOCATION})
     @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args):
@@ -74,7 +74,7 @@ class PlanById(MethodView):
         return shown(load_plan(db.session(), current_user(), plan_id))
 
     @blp.doc(operationId="edit_plan")
-    @blp.arguments(PlanEditArgs)
+    @blp.arguments(PlanEditArgs())
     @blp.response(200, PlanSchema, headers=ETAG)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
@@ -89,7 +89,7 @@ class PlanById(MethodView):
 @blp.route("/<int:plan_id>/transitions")
 class Transitions(MethodView):
     @blp.doc(operationId="fire_transition")
-    @blp.arguments(TransitionArgs)
+    @blp.arguments(TransitionArgs())
     @blp.response(200, PlanSchema, headers=ETAG)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
@@ -104,7 +104,7 @@ class Transitions(MethodView):
 @blp.route("/<int:plan_id>/versions")
 class Versions(MethodView):
     @blp.doc(operationId="list_versions")
-    @blp.arguments(PageArgs, location="query", unknown=RAISE)
+    @blp.arguments(PageArgs(), location="query", unknown=RAISE)
     @blp.response(200, page_of(VersionSchema))
     def get(self, args, plan_id):
         """The plan's content versions, oldest first."""

@@ -41,18 +41,20 @@ def _before() -> Response | None:
         return None
     for flag in ("user", "plan", "idempotency_key", "idempotency_replayed"):
         g.pop(flag, None)  # per request, even when requests share an app context
-    user = auth.authenticate_request()
-    if request.routing_exception is not None:
-        return None  # no such route or method: Flask answers 404 or 405 (with Allow)
-    # A write begins its transaction now. On SQLite, BEGIN IMMEDIATE holds the whole database,
-    # so the plan read here is read locked, once. PostgreSQL may abandon a row lock's wait
+    # A write begins its one transaction now, before the token is read in it: no read
+    # transaction to end first. On SQLite, BEGIN IMMEDIATE holds the whole database, so the
+    # plan read here is read locked, once. PostgreSQL may abandon a row lock's wait
     # (lock_timeout): the operation takes it, inside the view that transactions.py re-runs.
     # A POST with an Idempotency-Key first claims the key in a transaction of its own
     # (below), which on SQLite could not begin while this request held the write lock.
     keyed = request.method == "POST" and idempotency.HEADER in request.headers
-    writing = request.method in WRITES and not keyed
+    writing = (request.method in WRITES and not keyed
+               and request.routing_exception is None)
     if writing:
         db.begin_write()
+    user = auth.authenticate_request()
+    if request.routing_exception is not None:
+        return None  # no such route or method: Flask answers 404 or 405 (with Allow)
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         # Kept for the request: the session's identity map holds it only while referenced,

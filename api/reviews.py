@@ -24,7 +24,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",
 @blp.route("/<int:plan_id>/reviewers")
 class Reviewers(MethodView):
     @blp.doc(operationId="list_reviewers")
-    @blp.arguments(PageArgs, location="query", unknown=RAISE)
+    @blp.arguments(PageArgs(), location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewerSchema))
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
@@ -32,7 +32,7 @@ class Reviewers(MethodView):
         return plan_listing(queries.list_reviewers, args, plan_id)
 
     @blp.doc(operationId="assign_reviewer")
-    @blp.arguments(ReviewerArgs)
+    @blp.arguments(ReviewerArgs())
     @blp.response(201, ReviewerSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args, plan_id):
@@ -53,7 +53,7 @@ class ReviewerByName(MethodView):
 @blp.route("/<int:plan_id>/reviews")
 class Reviews(MethodView):
     @blp.doc(operationId="list_reviews")
-    @blp.arguments(PageArgs, location="query", unknown=RAISE)
+    @blp.arguments(PageArgs(), location="query", unknown=RAISE)
     @blp.response(200, page_of(ReviewSchema))
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args, plan_id):
@@ -61,9 +61,13 @@ class Reviews(MethodView):
         return plan_listing(queries.list_reviews, args, plan_id)
 
     @blp.doc(operationId="record_review")
-    @blp.arguments(ReviewArgs)
+    @blp.arguments(ReviewArgs())
     @blp.response(201, ReviewSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     def post(self, args, plan_id):
         """Record the caller's decision on the content version under review."""
-        return service.record_review(db.session(), current_user(), plan_id, **args)
+        user = current_user()
+        review = service.record_review(db.session(), user, plan_id, **args)
+        # The reviewer is the caller: named from the request, not loaded from the database.
+        return {"reviewer": user.username, **{name: getattr(review, name) for name in (
+            "id", "decision", "comment", "revision", "content_version", "created_at")}}

@@ -5,11 +5,21 @@ from models.base import Base, as_utc, isoformat, utcnow
 from models.idempotency import IdempotencyRecord
 from models.plan import GENESIS_HASH, ContentVersion, Plan
 from models.review import DECISIONS, Review, ReviewerAssignment
-from models.user import COUNTRY_ROLES, GLOBAL_ROLES, ROLES, ApiToken, Grant, User, hash_token
+from models.user import (
+    COUNTRY_ROLES,
+    GLOBAL_ROLES,
+    ROLES,
+    ApiToken,
+    Grant,
+    GrantHolder,
+    User,
+    hash_token,
+    token_usable,
+)
 
 __all__ = [
     "AuditEvent", "SystemChainHead", "canonical_json", "event_hash", "Base", "as_utc",
     "isoformat", "utcnow", "IdempotencyRecord", "GENESIS_HASH", "ContentVersion", "Plan",
     "DECISIONS", "Review", "ReviewerAssignment", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
-    "ApiToken", "Grant", "User", "hash_token",
+    "ApiToken", "Grant", "GrantHolder", "User", "hash_token", "token_usable",
 ]

@@ -15,19 +15,12 @@ COUNTRY_ROLES = frozenset({"drafter", "reviewer", "approver", "submitter", "view
 GLOBAL_ROLES = frozenset({"committee", "admin"})
 
 
-class User(Base):
-    __tablename__ = "users"
+class GrantHolder:
+    """What a holder of grants may do; `grants` has each grant's `role` and `country`.
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    grants: Mapped[list["Grant"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", order_by="Grant.id", lazy="selectin"
-    )
-    tokens: Mapped[list["ApiToken"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
-    )
+    Shared by the User model and the plain principal a request authenticates as
+    (workflow/users.py), which is read from the same rows without building ORM objects.
+    """
 
     def holds(self, role: str, country: str | None = None) -> bool:
         """True when the user holds `role` for `country` (a global grant covers every country)."""
@@ -42,7 +35,26 @@ class User(Base):
         return {g.country for g in self.grants if g.role == role}
 
     def grant_strings(self) -> list[str]:
-        return [g.label for g in self.grants]
+        return [grant_label(g.role, g.country) for g in self.grants]
+
+
+def grant_label(role: str, country: str | None) -> str:
+    return role if country is None else f"{role}:{country}"
+
+
+class User(GrantHolder, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    grants: Mapped[list["Grant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Grant.id", lazy="selectin"
+    )
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
+    )
 
 
 class Grant(Base):
@@ -58,7 +70,7 @@ class Grant(Base):
 
     @property
     def label(self) -> str:
-        return self.role if self.country is None else f"{self.role}:{self.country}"
+        return grant_label(self.role, self.country)
 
 
 def hash_token(token: str) -> str:
@@ -84,6 +96,10 @@ class ApiToken(Base):
         return "nap_" + secrets.token_urlsafe(32)
 
     def usable(self, now: datetime) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or as_utc(self.expires_at) > now
+        return token_usable(self.expires_at, self.revoked_at, now)
+
+
+def token_usable(expires_at: datetime | None, revoked_at: datetime | None,
+                 now: datetime) -> bool:
+    """Neither revoked nor expired at `now`."""
+    return revoked_at is None and (expires_at is None or as_utc(expires_at) > now)

@@ -2,11 +2,12 @@
 
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from models import (
     COUNTRY_ROLES,
@@ -14,10 +15,12 @@ from models import (
     ROLES,
     ApiToken,
     Grant,
+    GrantHolder,
     User,
     as_utc,
     hash_token,
     isoformat,
+    token_usable,
     utcnow,
 )
 from workflow.audit import append_event
@@ -126,22 +129,45 @@ def revoke_tokens(session: Session, actor: str, username: str) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class HeldGrant:
+    role: str
+    country: str | None
+
+
+@dataclass(frozen=True)
+class Principal(GrantHolder):
+    """Who a request acts as: the token's user and grants as plain values, read in one Core
+    query (building them as ORM objects cost about a fifth of a transition). It stands in for
+    a `User` wherever a caller is read: `id`, `username`, `grants`, `holds`..."""
+
+    id: int
+    username: str
+    grants: tuple[HeldGrant, ...]
+
+
 @cache
-def _token_with_grants() -> Select:
-    """One query: the token, its user and the user's grants (every request reads them).
+def _token_rows() -> Select:
+    """The token, its user and each of the user's grants (none: one row of NULLs), by hash.
     Built once: building it (and its cache key) per request cost as much as running it."""
-    return (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
-            .options(joinedload(ApiToken.user).joinedload(User.grants)))
+    tokens, people, grants = ApiToken.__table__, User.__table__, Grant.__table__
+    return (select(tokens.c.token_hash, tokens.c.expires_at, tokens.c.revoked_at, people.c.id,
+                   people.c.username, grants.c.role, grants.c.country)
+            .join(people, tokens.c.user_id == people.c.id)
+            .outerjoin(grants, grants.c.user_id == people.c.id)
+            .where(tokens.c.token_hash == bindparam("digest")).order_by(grants.c.id))
 
 
-def authenticate(session: Session, secret: str, now: datetime | None = None) -> User:
-    """The user owning `secret`, if the token is known, unrevoked and unexpired."""
+def authenticate(session: Session, secret: str, now: datetime | None = None) -> Principal:
+    """Who owns `secret`, if the token is known, unrevoked and unexpired."""
     digest = hash_token(secret)
-    token = session.scalars(_token_with_grants(), {"digest": digest}).unique().one_or_none()
+    rows = session.connection().execute(_token_rows(), {"digest": digest}).all()
     # The lookup is by hash (no secret is compared byte by byte); compare again in constant
     # time so a database collation quirk can never turn a near miss into a match.
-    if token is None or not hmac.compare_digest(token.token_hash, digest):
+    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
         raise Unauthenticated("unknown token")
-    if not token.usable(as_utc(now) if now else utcnow()):
+    first = rows[0]
+    if not token_usable(first.expires_at, first.revoked_at, as_utc(now) if now else utcnow()):
         raise Unauthenticated("token expired or revoked")
-    return token.user
+    return Principal(first.id, first.username,
+                     tuple(HeldGrant(row.role, row.country) for row in rows if row.role))
