@@ -21,24 +21,27 @@ def append_event(session: Session, *, plan: Plan | None, actor: str, action: str
     The caller holds the plan row locked (or is the only writer, on SQLite), so reading the
     head and writing the next link cannot interleave with another writer.
     """
+    what = {"actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
+            "content_version": content_version, "comment": comment, "data": data}
     if plan is not None:
-        seq, prev = plan.audit_seq + 1, plan.audit_head
+        fields = next_link(plan.id, plan.audit_seq, plan.audit_head, **what)
+        plan.audit_seq, plan.audit_head = fields["seq"], fields["hash"]
     else:
         head = _system_head(session)
-        seq, prev = head.seq + 1, head.head
-    fields = {
-        "plan_id": plan.id if plan is not None else None, "seq": seq, "at": isoformat(utcnow()),
-        "actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
-        "content_version": content_version, "comment": comment, "data": data,
-        "prev_hash": prev,
-    }
-    event = AuditEvent(**fields, hash=event_hash(fields))
+        fields = next_link(None, head.seq, head.head, **what)
+        head.seq, head.head = fields["seq"], fields["hash"]
+    event = AuditEvent(**fields)
     session.add(event)
-    if plan is not None:
-        plan.audit_seq, plan.audit_head = seq, event.hash
-    else:
-        head.seq, head.head = seq, event.hash
     return event
+
+
+def next_link(plan_id: int | None, seq: int, head: str, **what: Any) -> dict[str, Any]:
+    """The fields, hash included, of the event after (`seq`, `head`) on a chain; `what` is
+    every hashed field but the chain's own. The caller moves the chain's head on to it."""
+    fields = {"plan_id": plan_id, **what, "seq": seq + 1, "at": isoformat(utcnow()),
+              "prev_hash": head}
+    fields["hash"] = event_hash(fields)
+    return fields
 
 
 def _system_head(session: Session) -> SystemChainHead:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import ContentVersion, Plan, Review, ReviewerAssignment, User, utcnow
 from workflow.access import committee_only, holds_transition_role, is_assigned, load_plan
-from workflow.audit import append_event
+from workflow.audit import append_event, next_link
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
 from workflow.effects import EFFECTS, default_due
@@ -30,6 +30,7 @@ from workflow.errors import (
 # shown_content is read from here by workflow/queries.py.
 from workflow.facts import carry_facts, facts_key, plan_facts, shown_content  # noqa: F401
 from workflow.guards import REQUEST_DATA_FIELDS, FiringRequest
+from workflow.plan_write import write_plan
 from workflow.versions import current_content
 
 UNSET: Any = object()
@@ -266,13 +267,13 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
     before = facts_key(plan)
     taken = workflow.fire(plan.state, trigger, plan_facts(session, plan, actor), request)
 
-    from_state, plan.state = plan.state, taken.dest
+    changes = {"state": taken.dest}
     for effect in taken.effects:
-        EFFECTS[effect](session, plan, request)
-    append_event(session, plan=plan, actor=actor.username, action=trigger,
-                 from_state=from_state, to_state=plan.state,
-                 content_version=plan.content_version, comment=comment, data=data or None)
-    session.flush()
+        changes.update(EFFECTS[effect](session, plan, request))
+    write_plan(session, plan, changes, next_link(
+        plan.id, plan.audit_seq, plan.audit_head, actor=actor.username, action=trigger,
+        from_state=plan.state, to_state=taken.dest, content_version=plan.content_version,
+        comment=comment, data=data or None))
     carry_facts(session, plan, before)
     return plan
 
