@@ -1,9 +1,11 @@
 """Guards: pure predicates over a plan's facts or a request; each returns its unmet reasons."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from models import canonical_json
 from workflow.content import normalize_content
 from workflow.errors import ValidationFailed
 
@@ -40,8 +42,25 @@ class FiringRequest:
 
 def content_complete(facts: PlanFacts) -> list[str]:
     if not facts.content_reasons:
-        facts.content_reasons.append(_content_reasons(facts.content))
+        facts.content_reasons.append(_known_content_reasons(facts.content))
     return list(facts.content_reasons[0])
+
+
+# What content_complete found, per process, by the digest of the content's canonical JSON: a
+# content version never changes, and validating it cost a tenth of a transition (once in the
+# firing, once for the response's available_triggers on the next). Digests keep it small.
+_FOUND: dict[str, list[str]] = {}
+_FOUND_MAX = 4096
+
+
+def _known_content_reasons(raw: dict[str, Any]) -> list[str]:
+    digest = hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
+    reasons = _FOUND.get(digest)
+    if reasons is None:
+        if len(_FOUND) >= _FOUND_MAX:
+            _FOUND.clear()
+        reasons = _FOUND[digest] = _content_reasons(raw)
+    return reasons
 
 
 def _content_reasons(raw: dict[str, Any]) -> list[str]:
