@@ -45,6 +45,11 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
     path, meta_path = stem.with_suffix(".db"), stem.with_suffix(".json")
     url = f"sqlite:///{path}"
     if path.exists() and meta_path.exists():
+        engine = make_engine(url)
+        for table in Base.metadata.sorted_tables:  # an index added since the build
+            for index in table.indexes:
+                index.create(engine, checkfirst=True)
+        engine.dispose()
         return url, json.loads(meta_path.read_text())
     for stale in (path, meta_path):
         stale.unlink(missing_ok=True)

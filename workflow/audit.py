@@ -26,8 +26,9 @@ def append_event(session: Session, *, plan: Plan | None, actor: str, action: str
     else:
         head = _system_head(session)
         seq, prev = head.seq + 1, head.head
+    moment = utcnow()
     fields = {
-        "plan_id": plan.id if plan is not None else None, "seq": seq, "at": isoformat(utcnow()),
+        "plan_id": plan.id if plan is not None else None, "seq": seq, "at": isoformat(moment),
         "actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
         "content_version": content_version, "comment": comment, "data": data,
         "prev_hash": prev,
@@ -36,6 +37,8 @@ def append_event(session: Session, *, plan: Plan | None, actor: str, action: str
     session.add(event)
     if plan is not None:
         plan.audit_seq, plan.audit_head = seq, event.hash
+        if from_state != to_state:  # created, or a transition into another state
+            plan.state_since = moment
     else:
         head.seq, head.head = seq, event.hash
     return event

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Plan, utcnow
-from workflow import overview, service, users
+from workflow import overview, service, tasks, users
 from workflow.engine import default_registry
 
 WAITING_ON = [  # (state of nap-1540, the roles a plan there waits on)
@@ -37,7 +37,7 @@ def test_the_tasks_facts_are_those_the_guards_see_when_firing(make_plan, session
         plans = list(session.scalars(select(Plan).where(Plan.id.in_(ids))))
         for who in ("drafter", "approver", "reviewer"):
             user = users.get_user(session, people[who].username)
-            batched = overview._facts(session, plans, user)
+            batched = tasks._facts(session, plans, user)
             for plan in plans:
                 assert batched[plan.id] == service.plan_facts(session, plan, user), (
                     who, plan.state)
@@ -61,9 +61,9 @@ def test_overdue_reviews_by_the_day_given(make_plan, session_factory, people, la
             assert [o["plan_id"] for o in listed] == [plan_id] * expected, who
             assert overview.status(session, user, today)["overdue"] == (
                 [{"country": "THA", "count": 1}] if expected else []), who
-            tasks = overview.my_tasks(session, users.get_user(
+            owed = tasks.my_tasks(session, users.get_user(
                 session, people["reviewer"].username), today).items
-            assert [(t["plan"].id, t["overdue"]) for t in tasks] == [(plan_id, bool(count))]
+            assert [(t["plan"].id, t["overdue"]) for t in owed] == [(plan_id, bool(count))]
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_tasks_and_status_take_as_many_queries_for_many_plans_as_for_few(
         with session_factory() as session:
             user = users.get_user(session, people[who].username)
             today = utcnow().date()
-            return (statements(lambda: overview.my_tasks(session, user, today)),
+            return (statements(lambda: tasks.my_tasks(session, user, today)),
                     statements(lambda: overview.status(session, user, today)),
                     statements(lambda: overview.overdue_reviews(session, user, today,
                                                                 limit=2)))
@@ -120,7 +120,7 @@ def test_a_page_of_tasks_costs_as_many_queries_for_many_tasks_as_for_few(
             user = users.get_user(session, people[who].username)
             found = []
             count = statements(lambda: found.append(
-                overview.my_tasks(session, user, utcnow().date(), limit=2)))
+                tasks.my_tasks(session, user, utcnow().date(), limit=2)))
             (page,) = found
             return count, [t["plan"].state for t in page.items], page.next_after is not None
 
