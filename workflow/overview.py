@@ -3,14 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    false,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import (
@@ -21,7 +14,7 @@ from models import (
     User,
 )
 from workflow import queries
-from workflow.access import visible_plans
+from workflow.access import national_countries, visible_plans
 from workflow.engine import default_registry
 
 
@@ -77,15 +70,19 @@ def status(session: Session, user: User, today: date) -> dict[str, Any]:
         .group_by(Plan.country, Plan.workflow, Plan.state)).all()
     by_state: dict[tuple[str, str], int] = {}
     waiting: dict[tuple[str, str], int] = {}
+    roles: dict[tuple[str, str], tuple[str, ...]] = {}  # by (workflow, state): 193 times over
     for country, key, state, n in counts:
         by_state[country, state] = by_state.get((country, state), 0) + n
-        workflow = default_registry().get(key)
-        for role in workflow.waiting_on(state) if workflow else ():
+        if (key, state) not in roles:
+            workflow = default_registry().get(key)
+            roles[key, state] = workflow.waiting_on(state) if workflow else ()
+        for role in roles[key, state]:
             waiting[country, role] = waiting.get((country, role), 0) + n
     overdue = session.execute(
         select(Plan.country, func.count())
         .join(ReviewerAssignment, ReviewerAssignment.plan_id == Plan.id)
-        .where(_overdue(user, today)).group_by(Plan.country).order_by(Plan.country)).all()
+        .where(_overdue(user, today)).group_by(Plan.country)
+        .order_by(Plan.country)).all() if national_countries(user) else []
     return {
         "plans": [{"country": c, "state": s, "count": n}
                   for (c, s), n in sorted(by_state.items())],
@@ -99,19 +96,18 @@ def overdue_reviews(session: Session, user: User, today: date, *, country: str |
                     after: tuple[date, int, int] | None = None,
                     limit: int = 50) -> "queries.Page":
     """One page of the overdue reviews, most overdue first: by (due, plan, assignment), the
-    key `after` names. The Committee's page is empty, as its overdue counts are."""
-    key = (ReviewerAssignment.due, Plan.id, ReviewerAssignment.id)
+    key `after` names. The Committee's page is empty, as its overdue counts are (and is not
+    asked for: SQLite would walk the due index to test a false condition on each row)."""
+    if not national_countries(user):
+        return queries.Page([], None)
+    # ReviewerAssignment's own columns: the index on (due, plan_id, id) reads them in order.
+    key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
     query = (select(ReviewerAssignment.id)
              .join(Plan, Plan.id == ReviewerAssignment.plan_id).where(_overdue(user, today)))
     if country is not None:
         query = query.where(Plan.country == country)
     if after is not None:
-        due, plan_id, assignment_id = after
-        query = query.where(or_(
-            ReviewerAssignment.due > due,
-            and_(ReviewerAssignment.due == due, or_(
-                Plan.id > plan_id,
-                and_(Plan.id == plan_id, ReviewerAssignment.id > assignment_id)))))
+        query = query.where(tuple_(*key) > tuple_(*after))
     # The page is cut first: when each entered review is then looked up for its rows only.
     page = query.order_by(*key).limit(limit + 1).subquery()
     rows = session.execute(

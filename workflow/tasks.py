@@ -80,17 +80,15 @@ def _utc_text_postgresql(element, compiler, **kw):
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
-def _firing(session: Session, source, after: tuple[datetime, int, int] | None,
-            batch: int) -> list[Row]:
-    """The next `batch` plans of one firing source after the position `after`."""
+def firing_query(source, after: tuple[datetime, int, int] | None, batch: int):
+    """The next `batch` plans of one firing source after the position `after`, by (since, id)."""
     query = select(Plan.state_since, Plan.id).where(source)
     if after is not None:
         since, plan_id, kind = after
         key, position = tuple_(Plan.state_since, Plan.id), tuple_(since, plan_id)
         # the same plan at the same moment: its transition comes after a review (kind 0)
         query = query.where(key >= position if kind < TRANSITION else key > position)
-    rows = session.execute(query.order_by(Plan.state_since, Plan.id).limit(batch))
-    return [(as_utc(since), plan_id, TRANSITION, None) for since, plan_id in rows]
+    return query.order_by(Plan.state_since, Plan.id).limit(batch)
 
 
 def _reviews(session: Session, user: User, after: tuple[datetime, int, int] | None,
@@ -119,7 +117,9 @@ def _candidates(session: Session, user: User, after: tuple[datetime, int, int] |
                 batch: int) -> list[Row]:
     """The next `batch` candidate tasks after `after`, in (since, plan, kind) order: the first
     `batch` of each source, merged (the first `batch` of all are among them)."""
-    found = [_firing(session, source, after, batch) for source in firing_sources(user)]
+    found = [[(as_utc(since), plan_id, TRANSITION, None) for since, plan_id
+              in session.execute(firing_query(source, after, batch))]
+             for source in firing_sources(user)]
     found.append(_reviews(session, user, after, batch))
     return list(heapq.merge(*found, key=lambda row: row[:3]))[:batch]
 

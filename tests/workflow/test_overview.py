@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from models import Plan, utcnow
+from models import AuditEvent, Plan, as_utc, isoformat, utcnow
 from workflow import overview, service, tasks, users
 from workflow.engine import default_registry
 
@@ -41,6 +41,24 @@ def test_the_tasks_facts_are_those_the_guards_see_when_firing(make_plan, session
             for plan in plans:
                 assert batched[plan.id] == service.plan_facts(session, plan, user), (
                     who, plan.state)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_plan_row_says_when_it_entered_its_state_as_its_log_does(make_plan, session_factory,
+                                                                   call, state):
+    plan_id = make_plan(state)
+    if state == "draft":  # an edit is no change of state
+        call("drafter", service.edit_plan, plan_id, content={"measures": []})
+    with session_factory() as session:
+        events = session.execute(select(AuditEvent.action, AuditEvent.at).where(
+            AuditEvent.plan_id == plan_id, or_(AuditEvent.from_state.is_(None),
+                                               AuditEvent.from_state != AuditEvent.to_state))
+            .order_by(AuditEvent.seq.desc())).all()
+        assert events[-1].action == "create" and (state == "draft") == (len(events) == 1)
+        plan = session.get(Plan, plan_id)
+        assert isoformat(as_utc(plan.state_since)) == events[0].at
+        assert session.scalar(select(AuditEvent.to_state).where(
+            AuditEvent.plan_id == plan_id, AuditEvent.at == events[0].at)) == state
 
 
 OVERDUE_ON = [  # (days from now, overdue reviews)
