@@ -29,7 +29,7 @@ from sqlalchemy import Engine, event, func, select  # noqa: E402
 
 from api import create_app, demo_scale  # noqa: E402
 from api.schemas import encode_cursor  # noqa: E402
-from bench.run import BIN, postgres_schema  # noqa: E402
+from bench.run import BIN, PG_URL, postgres_schema  # noqa: E402
 from models import AuditEvent, Base, Plan, as_utc  # noqa: E402
 from models.db import create_schema, make_engine  # noqa: E402
 
@@ -48,11 +48,7 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
     path, meta_path = stem.with_suffix(".db"), stem.with_suffix(".json")
     url = f"sqlite:///{path}"
     if path.exists() and meta_path.exists():
-        engine = make_engine(url)
-        for table in Base.metadata.sorted_tables:  # an index added since the build
-            for index in table.indexes:
-                index.create(engine, checkfirst=True)
-        engine.dispose()
+        add_new_indexes(url)
         return url, json.loads(meta_path.read_text())
     for stale in (path, meta_path):
         stale.unlink(missing_ok=True)
@@ -65,6 +61,22 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
             "plans": built.plans, "today": today.isoformat(), "sqlite_build": built.seconds}
     meta_path.write_text(json.dumps(meta))
     return url, meta
+
+
+def add_new_indexes(url: str) -> None:
+    """Create the indexes the models gained since the database was filled."""
+    engine = make_engine(url)
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    engine.dispose()
+
+
+def kept_schema(schema: str) -> str:
+    """The URL of a schema an earlier run kept (BENCH_SCALE_PG_SCHEMAS), new indexes added."""
+    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    add_new_indexes(url)
+    return url
 
 
 def fill_postgres(url: str, events: int, meta: dict, sqlite_url: str) -> None:
@@ -280,10 +292,22 @@ def line(what: str, user: str, small: Cost, large: Cost) -> None:
 
 
 def main() -> None:
+    """BENCH_SCALE_ONLY=sqlite|postgresql runs one database; BENCH_SCALE_PG_KEEP=1 keeps the
+    filled PostgreSQL schemas (their names printed), BENCH_SCALE_PG_SCHEMAS=small,large
+    measures those again instead of filling new ones (a fill copies a million rows)."""
     large = int(os.environ.get("BENCH_SCALE", "1000000"))
+    only = os.environ.get("BENCH_SCALE_ONLY")
     sizes = [SMALL, large]
     sqlite = [cached_sqlite(n) for n in sizes]
-    report("SQLite", sizes, [url for url, _ in sqlite], [meta for _, meta in sqlite])
+    if only != "postgresql":
+        report("SQLite", sizes, [url for url, _ in sqlite], [meta for _, meta in sqlite])
+    if only == "sqlite":
+        return
+    metas = [meta for _, meta in sqlite]
+    if os.environ.get("BENCH_SCALE_PG_SCHEMAS"):
+        names = os.environ["BENCH_SCALE_PG_SCHEMAS"].split(",")
+        report("PostgreSQL", sizes, [kept_schema(name) for name in names], metas)
+        return
     schemas = []
     try:
         for size, (sqlite_url, meta) in zip(sizes, sqlite, strict=True):
@@ -293,10 +317,14 @@ def main() -> None:
                 return
             schemas.append(found)
             fill_postgres(found[0], size, meta, sqlite_url)
-        report("PostgreSQL", sizes, [url for url, _ in schemas], [meta for _, meta in sqlite])
+        report("PostgreSQL", sizes, [url for url, _ in schemas], metas)
     finally:
-        for _, drop in schemas:
-            drop()
+        if os.environ.get("BENCH_SCALE_PG_KEEP") == "1":
+            print("  kept: BENCH_SCALE_PG_SCHEMAS=" + ",".join(
+                url.rpartition("%3D")[2] for url, _ in schemas))
+        else:
+            for _, drop in schemas:
+                drop()
 
 
 if __name__ == "__main__":
