@@ -150,3 +150,26 @@ def test_a_page_of_tasks_costs_as_many_queries_for_many_tasks_as_for_few(
         make_plan(state)
         make_plan(state, country="VNM")
     assert first_page() == few
+
+
+def test_a_review_and_a_transition_on_one_plan_at_one_moment_page_review_first(
+        make_plan, make_user, call, session_factory):
+    # An optional reviewer who also drafts: it owes its review and may endorse, both since
+    # the plan entered review (it was assigned before).
+    make_user("both", "drafter:THA", "reviewer:THA")
+    plan_id = make_plan("draft")
+    call("drafter", service.assign_reviewer, plan_id, username="both", required=False)
+    for who, operation, args in [("drafter", service.assign_reviewer, {"username": "reviewer"}),
+                                 ("drafter", service.fire, {"trigger": "submit_for_review"}),
+                                 ("reviewer", service.record_review, {"decision": "approve"})]:
+        call(who, operation, plan_id, **args)
+    with session_factory() as session:
+        user, today = users.get_user(session, "both"), utcnow().date()
+        whole = tasks.my_tasks(session, user, today).items
+        assert [(t["kind"], t["plan"].id) for t in whole] == [("review", plan_id),
+                                                              ("transition", plan_id)]
+        assert whole[0]["since"] == whole[1]["since"]
+        first = tasks.my_tasks(session, user, today, limit=1)
+        second = tasks.my_tasks(session, user, today, after=first.next_after, limit=1)
+        assert [t["kind"] for t in first.items + second.items] == ["review", "transition"]
+        assert second.next_after is None
