@@ -37,7 +37,7 @@ from workflow.audit_scan import row_hash
 from workflow.engine import default_registry
 
 # Bump when the generator's output changes: bench/scale.py keys its cached databases on it.
-VERSION = 1
+VERSION = 2
 YEARS = 6
 ACTOR = "cli"
 BATCH = 5_000
@@ -161,9 +161,11 @@ class Generator:
     # -- rows ------------------------------------------------------------------------------
     def plan_rows(self, plan_id: int, life: Life, times: list[datetime]) -> list[tuple]:
         """The plan's rows, and its events as (at, plan_id, seq, *hashed fields, hash)."""
-        events, prev = [], GENESIS_HASH
+        events, prev, entered = [], GENESIS_HASH, 0
         for i, (actor, action, from_state, to_state, cv, comment, data, _) in enumerate(
                 life.events):
+            if from_state != to_state:  # created, or a transition into another state
+                entered = i
             if action == "assign_reviewer" and "due" in data:  # a due day the drafter gave
                 data["due"] = (times[i].date() + timedelta(days=45)).isoformat()
             at = isoformat(times[i])
@@ -184,7 +186,8 @@ class Generator:
             "revision_first_version": life.revision_first_version,
             "row_version": len(events), "audit_seq": len(events), "audit_head": prev,
             "submission": submission, "committee_from_seq": life.committee_from_seq,
-            "created_by": life.events[0][0], "created_at": times[0], "updated_at": times[-1]})
+            "state_since": times[entered], "created_by": life.events[0][0],
+            "created_at": times[0], "updated_at": times[-1]})
         rows["content_versions"] += [
             {"plan_id": plan_id, "number": number, "revision": revision,
              "content": self.contents[index], "author": author, "created_at": times[at],

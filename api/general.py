@@ -21,7 +21,7 @@ from api.schemas import (
     task_page,
 )
 from models import utcnow
-from workflow import overview
+from workflow import overview, tasks
 from workflow.engine import default_registry
 from workflow.errors import NotFound
 
@@ -96,5 +96,5 @@ class MyTasks(MethodView):
     def get(self, args):
         """What the caller can act on now, oldest first: plans whose forward trigger it may
         fire and whose guards hold, and the reviews it owes on the current version."""
-        return listing(overview.my_tasks(db.session(), current_user(), today(),
+        return listing(tasks.my_tasks(db.session(), current_user(), today(),
                                          after=args.get("cursor"), limit=args["limit"]))

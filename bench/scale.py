@@ -4,10 +4,12 @@ Both databases come from `napflow demo --scale` (api/demo_scale.py, same seed an
 SQLite files are cached in bench/.cache/ by size and generator version, and PostgreSQL (a
 private schema, dropped afterwards) is built by the generator the first time and filled from
 the cached SQLite rows afterwards. Each request runs in-process through the Flask test client
-for realistic callers, median of REPEATS after WARMUP; the table gives both costs and their
-ratio (the aim: within 1.5x), then `napflow audit verify`'s rate on each database.
+for realistic callers, median of REPEATS after WARMUP, the two sizes in turn; the table gives
+both costs, wall-clock and CPU (this process's and its PostgreSQL backends'), and their ratios
+(the aim: within 1.5x), then `napflow audit verify`'s rate on each database.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -16,17 +18,18 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, func, select  # noqa: E402
+from sqlalchemy import Engine, event, func, select  # noqa: E402
 
 from api import create_app, demo_scale  # noqa: E402
 from api.schemas import encode_cursor  # noqa: E402
-from bench.run import BIN, postgres_schema  # noqa: E402
+from bench.run import BIN, PG_URL, postgres_schema  # noqa: E402
 from models import AuditEvent, Base, Plan, as_utc  # noqa: E402
 from models.db import create_schema, make_engine  # noqa: E402
 
@@ -45,6 +48,7 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
     path, meta_path = stem.with_suffix(".db"), stem.with_suffix(".json")
     url = f"sqlite:///{path}"
     if path.exists() and meta_path.exists():
+        add_new_indexes(url)
         return url, json.loads(meta_path.read_text())
     for stale in (path, meta_path):
         stale.unlink(missing_ok=True)
@@ -57,6 +61,22 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
             "plans": built.plans, "today": today.isoformat(), "sqlite_build": built.seconds}
     meta_path.write_text(json.dumps(meta))
     return url, meta
+
+
+def add_new_indexes(url: str) -> None:
+    """Create the indexes the models gained since the database was filled."""
+    engine = make_engine(url)
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    engine.dispose()
+
+
+def kept_schema(schema: str) -> str:
+    """The URL of a schema an earlier run kept (BENCH_SCALE_PG_SCHEMAS), new indexes added."""
+    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    add_new_indexes(url)
+    return url
 
 
 def fill_postgres(url: str, events: int, meta: dict, sqlite_url: str) -> None:
@@ -94,19 +114,68 @@ def copy_rows(source: Engine, target: Engine, replace: bool = False) -> None:
 
 
 # -- requests ----------------------------------------------------------------------------
-def median_ms(client, path: str, token: str) -> tuple[float, int]:
-    headers = {"Authorization": f"Bearer {token}"}
-    for _ in range(WARMUP):
-        response = client.get(path, headers=headers)
-        assert response.status_code == 200, (path, response.get_data(True)[:300])
-    samples = []
+@dataclass
+class Cost:
+    wall: float  # median ms
+    cpu: float  # median ms of CPU: this process's and its PostgreSQL backends' (ServerCpu)
+    items: int
+    paged: bool
+
+
+class ServerCpu:
+    """The CPU time of the PostgreSQL backends an engine connects to, from the kernel's count
+    (/proc/<pid>/schedstat, in ns: the server runs on this machine). On a shared machine the
+    CPU a request takes moves far less than its wall time. None for SQLite: its work is done
+    in this process, whose CPU is counted apart."""
+
+    def __init__(self, engine: Engine):
+        self.pids: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            engine.dispose()  # every connection from now on is seen connecting
+            event.listen(engine, "connect", self._connected)
+
+    def _connected(self, dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pids.add(cursor.fetchone()[0])
+        dbapi_connection.rollback()
+
+    def seconds(self) -> float:
+        used = 0
+        for pid in self.pids:
+            with contextlib.suppress(FileNotFoundError):
+                used += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        return used / 1e9
+
+
+def get(client, path: str, token: str):
+    response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, (path, response.get_data(True)[:300])
+    return response
+
+
+def alternately(clients, servers: list[ServerCpu], paths: list[str],
+                tokens: list[str]) -> list[Cost]:
+    """Each request at every size in turn, REPEATS times after WARMUP, so that the other work
+    on a shared machine weighs on both sizes alike."""
+    bodies = [[get(c, path, token) for _ in range(WARMUP)][-1].get_json()
+              for c, path, token in zip(clients, paths, tokens, strict=True)]
+    wall: list[list[float]] = [[] for _ in clients]
+    cpu: list[list[float]] = [[] for _ in clients]
     for _ in range(REPEATS):
-        started = time.perf_counter()
-        client.get(path, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-    body = response.get_json()
-    size = len(body["items"]) if "items" in body else sum(len(v) for v in body.values())
-    return statistics.median(samples), size
+        for i, (client, path, token) in enumerate(zip(clients, paths, tokens, strict=True)):
+            started, used = time.perf_counter(), time.process_time() + servers[i].seconds()
+            get(client, path, token)
+            wall[i].append((time.perf_counter() - started) * 1000)
+            cpu[i].append((time.process_time() + servers[i].seconds() - used) * 1000)
+    return [Cost(statistics.median(w), statistics.median(c),
+                 len(b["items"]) if "items" in b else sum(len(v) for v in b.values()),
+                 "items" in b)
+            for w, c, b in zip(wall, cpu, bodies, strict=True)]
+
+
+def with_limit(path: str, limit: int) -> str:
+    return f"{path}{'&' if '?' in path else '?'}limit={limit}"
 
 
 def requests(url: str, country: str) -> list[tuple[str, str, str]]:
@@ -150,14 +219,6 @@ def requests(url: str, country: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def measure(url: str, tokens: dict[str, str], country: str) -> list[tuple[float, int]]:
-    app = create_app({"DATABASE_URL": url})
-    client = app.test_client()
-    found = [median_ms(client, path, tokens[user]) for _, user, path in requests(url, country)]
-    app.extensions["napflow.db"].engine.dispose()
-    return found
-
-
 def verify_rate(url: str, events: int) -> str:
     """`napflow audit verify`'s own rate, and the CPU it took (the command and its workers):
     on a shared machine the wall-clock rate depends on who else runs."""
@@ -186,21 +247,32 @@ def busiest_country(url: str) -> str:
 
 def report(name: str, sizes: list[int], urls: list[str], metas: list[dict]) -> None:
     country = busiest_country(urls[0])
-    labels = requests(urls[0], country)
-    results = [measure(url, meta["tokens"], country) for url, meta in zip(urls, metas,
-                                                                          strict=True)]
+    asked = [requests(url, country) for url in urls]  # a plan's id and a cursor differ
+    apps = [create_app({"DATABASE_URL": url}) for url in urls]
+    clients = [app.test_client() for app in apps]
+    servers = [ServerCpu(app.extensions["napflow.db"].engine) for app in apps]
     print(f"\n{name}: reads at {sizes[0]:,} and {sizes[1]:,} events (country {country}; "
-          f"median of {REPEATS} after {WARMUP} warm-up, in-process)")
+          f"median of {REPEATS} after {WARMUP} warm-up, the sizes alternating, in-process; "
+          f"load average {os.getloadavg()[0]:.1f})")
     # Where the answer itself grows (unpaginated lists, a country with more plans), the cost
-    # per item returned says whether the database's size or the answer's is what costs.
-    print(f"  {'request':<40} {'caller':<13} {'ms small':>9} {'ms large':>9} {'ratio':>6}"
-          f"  {'items':>11}  {'ratio/item':>10}")
-    for (what, user, _), small, large in zip(labels, *results, strict=True):
-        ratio = large[0] / small[0]
-        per_item = (large[0] / max(large[1], 1)) / (small[0] / max(small[1], 1))
-        flag = "" if ratio <= 1.5 else "  > 1.5x"
-        print(f"  {what:<40} {user:<13} {small[0]:9.1f} {large[0]:9.1f} {ratio:6.2f}"
-              f"  {f'{small[1]}/{large[1]}':>11}  {per_item:10.2f}{flag}")
+    # per item returned says whether the database's size or the answer's is what costs; a
+    # list that fills a page only at the larger size is measured again at the smaller
+    # size's page length (the rows marked "same page").
+    print(f"  {'request':<44} {'caller':<13} {'ms small':>9} {'ms large':>9} {'ratio':>6}"
+          f" {'CPU small':>9} {'CPU large':>9} {'ratio':>6}  {'items':>11}  {'ratio/item':>10}")
+    tokens = [[meta["tokens"][user] for meta in metas] for _, user, _ in asked[0]]
+    for i, (what, user, _) in enumerate(asked[0]):
+        paths = [found[i][2] for found in asked]
+        small, large = alternately(clients, servers, paths, tokens[i])
+        line(what, user, small, large)
+        if small.paged and 0 < small.items < large.items:
+            small, large = alternately(clients, servers,
+                                       [with_limit(p, small.items) for p in paths], tokens[i])
+            line(f"  same page: limit={small.items}", user, small, large)
+    for app in apps:
+        app.extensions["napflow.db"].engine.dispose()
+    print(f"  (CPU: this process's and its PostgreSQL backends'; load average now "
+          f"{os.getloadavg()[0]:.1f})")
     for size, url, meta in zip(sizes, urls, metas, strict=True):
         build = meta.get(f"{name.lower()}_build")
         built = (f"built in {sum(build.values()):.0f} s ("
@@ -209,11 +281,33 @@ def report(name: str, sizes: list[int], urls: list[str], metas: list[dict]) -> N
         print(f"  {size:,} events: {built}; audit verify: {verify_rate(url, size)}")
 
 
+def line(what: str, user: str, small: Cost, large: Cost) -> None:
+    ratio, cpu = large.wall / small.wall, large.cpu / max(small.cpu, 0.01)
+    per_item = (large.wall / max(large.items, 1)) / (small.wall / max(small.items, 1))
+    over = [kind for kind, r in (("wall", ratio), ("CPU", cpu)) if r > 1.5]
+    flag = f"  > 1.5x: {' and '.join(over)}" if over else ""
+    print(f"  {what:<44} {user:<13} {small.wall:9.1f} {large.wall:9.1f} {ratio:6.2f}"
+          f" {small.cpu:9.1f} {large.cpu:9.1f} {cpu:6.2f}"
+          f"  {f'{small.items}/{large.items}':>11}  {per_item:10.2f}{flag}")
+
+
 def main() -> None:
+    """BENCH_SCALE_ONLY=sqlite|postgresql runs one database; BENCH_SCALE_PG_KEEP=1 keeps the
+    filled PostgreSQL schemas (their names printed), BENCH_SCALE_PG_SCHEMAS=small,large
+    measures those again instead of filling new ones (a fill copies a million rows)."""
     large = int(os.environ.get("BENCH_SCALE", "1000000"))
+    only = os.environ.get("BENCH_SCALE_ONLY")
     sizes = [SMALL, large]
     sqlite = [cached_sqlite(n) for n in sizes]
-    report("SQLite", sizes, [url for url, _ in sqlite], [meta for _, meta in sqlite])
+    if only != "postgresql":
+        report("SQLite", sizes, [url for url, _ in sqlite], [meta for _, meta in sqlite])
+    if only == "sqlite":
+        return
+    metas = [meta for _, meta in sqlite]
+    if os.environ.get("BENCH_SCALE_PG_SCHEMAS"):
+        names = os.environ["BENCH_SCALE_PG_SCHEMAS"].split(",")
+        report("PostgreSQL", sizes, [kept_schema(name) for name in names], metas)
+        return
     schemas = []
     try:
         for size, (sqlite_url, meta) in zip(sizes, sqlite, strict=True):
@@ -223,10 +317,14 @@ def main() -> None:
                 return
             schemas.append(found)
             fill_postgres(found[0], size, meta, sqlite_url)
-        report("PostgreSQL", sizes, [url for url, _ in schemas], [meta for _, meta in sqlite])
+        report("PostgreSQL", sizes, [url for url, _ in schemas], metas)
     finally:
-        for _, drop in schemas:
-            drop()
+        if os.environ.get("BENCH_SCALE_PG_KEEP") == "1":
+            print("  kept: BENCH_SCALE_PG_SCHEMAS=" + ",".join(
+                url.rpartition("%3D")[2] for url, _ in schemas))
+        else:
+            for _, drop in schemas:
+                drop()
 
 
 if __name__ == "__main__":

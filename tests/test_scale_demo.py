@@ -4,10 +4,10 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from api import demo_scale
-from models import AuditEvent, Plan, ReviewerAssignment, event_hash
+from models import AuditEvent, Plan, ReviewerAssignment, as_utc, event_hash, isoformat
 from models.audit import HASHED_FIELDS
 from workflow.audit import verify_chain
 from workflow.audit_scan import row_hash
@@ -52,6 +52,16 @@ def test_every_chain_holds_by_the_reference_recipe_too(built, db):
     assert all(r.valid for r in reports), [r for r in reports if not r.valid][:3]
     assert verify_chain(db, None).valid
     assert sum(r.events for r in reports) + verify_chain(db, None).events == EVENTS
+
+
+def test_each_plan_row_says_when_it_entered_its_state_as_its_log_does(built, db):
+    changes = db.execute(select(AuditEvent.plan_id, AuditEvent.at).where(
+        AuditEvent.plan_id.is_not(None),
+        or_(AuditEvent.from_state.is_(None), AuditEvent.from_state != AuditEvent.to_state))
+        .order_by(AuditEvent.plan_id, AuditEvent.seq)).all()
+    entered = dict(changes)  # each plan's last change of state
+    rows = dict(db.execute(select(Plan.id, Plan.state_since)).all())
+    assert {plan_id: isoformat(as_utc(at)) for plan_id, at in rows.items()} == entered
 
 
 def test_ids_follow_time_and_reviews_fall_due_on_both_sides_of_today(built, db):

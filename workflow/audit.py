@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,21 +25,26 @@ def append_event(session: Session, *, plan: Plan | None, actor: str, action: str
     what = {"actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
             "content_version": content_version, "comment": comment, "data": data}
     if plan is not None:
-        fields = next_link(plan.id, plan.audit_seq, plan.audit_head, **what)
+        moment = utcnow()
+        fields = next_link(plan.id, plan.audit_seq, plan.audit_head, moment, **what)
         plan.audit_seq, plan.audit_head = fields["seq"], fields["hash"]
+        if from_state != to_state:  # created, or a transition into another state
+            plan.state_since = moment
     else:
         head = _system_head(session)
-        fields = next_link(None, head.seq, head.head, **what)
+        fields = next_link(None, head.seq, head.head, utcnow(), **what)
         head.seq, head.head = fields["seq"], fields["hash"]
     event = AuditEvent(**fields)
     session.add(event)
     return event
 
 
-def next_link(plan_id: int | None, seq: int, head: str, **what: Any) -> dict[str, Any]:
-    """The fields, hash included, of the event after (`seq`, `head`) on a chain; `what` is
-    every hashed field but the chain's own. The caller moves the chain's head on to it."""
-    fields = {"plan_id": plan_id, **what, "seq": seq + 1, "at": isoformat(utcnow()),
+def next_link(plan_id: int | None, seq: int, head: str, at: datetime,
+              **what: Any) -> dict[str, Any]:
+    """The fields, hash included, of the event after (`seq`, `head`) on a chain, happening
+    `at`; `what` is every hashed field but the chain's own. The caller moves the chain's head
+    on to it (and a plan entering another state records `at` as its state_since)."""
+    fields = {"plan_id": plan_id, **what, "seq": seq + 1, "at": isoformat(at),
               "prev_hash": head}
     fields["hash"] = event_hash(fields)
     return fields

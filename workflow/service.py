@@ -267,11 +267,14 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
     before = facts_key(plan)
     taken = workflow.fire(plan.state, trigger, plan_facts(session, plan, actor), request)
 
+    moment = utcnow()
     changes = {"state": taken.dest}
+    if taken.dest != plan.state:
+        changes["state_since"] = moment
     for effect in taken.effects:
         changes.update(EFFECTS[effect](session, plan, request))
     write_plan(session, plan, changes, next_link(
-        plan.id, plan.audit_seq, plan.audit_head, actor=actor.username, action=trigger,
+        plan.id, plan.audit_seq, plan.audit_head, moment, actor=actor.username, action=trigger,
         from_state=plan.state, to_state=taken.dest, content_version=plan.content_version,
         comment=comment, data=data or None))
     carry_facts(session, plan, before)

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from models import Plan, utcnow
-from workflow import overview, service, users
+from models import AuditEvent, Plan, as_utc, isoformat, utcnow
+from workflow import overview, service, tasks, users
 from workflow.engine import default_registry
 
 WAITING_ON = [  # (state of nap-1540, the roles a plan there waits on)
@@ -37,10 +37,28 @@ def test_the_tasks_facts_are_those_the_guards_see_when_firing(make_plan, session
         plans = list(session.scalars(select(Plan).where(Plan.id.in_(ids))))
         for who in ("drafter", "approver", "reviewer"):
             user = users.get_user(session, people[who].username)
-            batched = overview._facts(session, plans, user)
+            batched = tasks._facts(session, plans, user)
             for plan in plans:
                 assert batched[plan.id] == service.plan_facts(session, plan, user), (
                     who, plan.state)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_plan_row_says_when_it_entered_its_state_as_its_log_does(make_plan, session_factory,
+                                                                   call, state):
+    plan_id = make_plan(state)
+    if state == "draft":  # an edit is no change of state
+        call("drafter", service.edit_plan, plan_id, content={"measures": []})
+    with session_factory() as session:
+        events = session.execute(select(AuditEvent.action, AuditEvent.at).where(
+            AuditEvent.plan_id == plan_id, or_(AuditEvent.from_state.is_(None),
+                                               AuditEvent.from_state != AuditEvent.to_state))
+            .order_by(AuditEvent.seq.desc())).all()
+        assert events[-1].action == "create" and (state == "draft") == (len(events) == 1)
+        plan = session.get(Plan, plan_id)
+        assert isoformat(as_utc(plan.state_since)) == events[0].at
+        assert session.scalar(select(AuditEvent.to_state).where(
+            AuditEvent.plan_id == plan_id, AuditEvent.at == events[0].at)) == state
 
 
 OVERDUE_ON = [  # (days from now, overdue reviews)
@@ -61,9 +79,9 @@ def test_overdue_reviews_by_the_day_given(make_plan, session_factory, people, la
             assert [o["plan_id"] for o in listed] == [plan_id] * expected, who
             assert overview.status(session, user, today)["overdue"] == (
                 [{"country": "THA", "count": 1}] if expected else []), who
-            tasks = overview.my_tasks(session, users.get_user(
+            owed = tasks.my_tasks(session, users.get_user(
                 session, people["reviewer"].username), today).items
-            assert [(t["plan"].id, t["overdue"]) for t in tasks] == [(plan_id, bool(count))]
+            assert [(t["plan"].id, t["overdue"]) for t in owed] == [(plan_id, bool(count))]
 
 
 @pytest.fixture
@@ -92,7 +110,7 @@ def test_tasks_and_status_take_as_many_queries_for_many_plans_as_for_few(
         with session_factory() as session:
             user = users.get_user(session, people[who].username)
             today = utcnow().date()
-            return (statements(lambda: overview.my_tasks(session, user, today)),
+            return (statements(lambda: tasks.my_tasks(session, user, today)),
                     statements(lambda: overview.status(session, user, today)),
                     statements(lambda: overview.overdue_reviews(session, user, today,
                                                                 limit=2)))
@@ -120,7 +138,7 @@ def test_a_page_of_tasks_costs_as_many_queries_for_many_tasks_as_for_few(
             user = users.get_user(session, people[who].username)
             found = []
             count = statements(lambda: found.append(
-                overview.my_tasks(session, user, utcnow().date(), limit=2)))
+                tasks.my_tasks(session, user, utcnow().date(), limit=2)))
             (page,) = found
             return count, [t["plan"].state for t in page.items], page.next_after is not None
 
@@ -132,3 +150,26 @@ def test_a_page_of_tasks_costs_as_many_queries_for_many_tasks_as_for_few(
         make_plan(state)
         make_plan(state, country="VNM")
     assert first_page() == few
+
+
+def test_a_review_and_a_transition_on_one_plan_at_one_moment_page_review_first(
+        make_plan, make_user, call, session_factory):
+    # An optional reviewer who also drafts: it owes its review and may endorse, both since
+    # the plan entered review (it was assigned before).
+    make_user("both", "drafter:THA", "reviewer:THA")
+    plan_id = make_plan("draft")
+    call("drafter", service.assign_reviewer, plan_id, username="both", required=False)
+    for who, operation, args in [("drafter", service.assign_reviewer, {"username": "reviewer"}),
+                                 ("drafter", service.fire, {"trigger": "submit_for_review"}),
+                                 ("reviewer", service.record_review, {"decision": "approve"})]:
+        call(who, operation, plan_id, **args)
+    with session_factory() as session:
+        user, today = users.get_user(session, "both"), utcnow().date()
+        whole = tasks.my_tasks(session, user, today).items
+        assert [(t["kind"], t["plan"].id) for t in whole] == [("review", plan_id),
+                                                              ("transition", plan_id)]
+        assert whole[0]["since"] == whole[1]["since"]
+        first = tasks.my_tasks(session, user, today, limit=1)
+        second = tasks.my_tasks(session, user, today, after=first.next_after, limit=1)
+        assert [t["kind"] for t in first.items + second.items] == ["review", "transition"]
+        assert second.next_after is None
