@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import canonical_json
 from models.base import Base
 
 WRITE_LOCK = "napflow_write"
@@ -19,10 +20,14 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
     "database is locked"; taking the write lock first makes them queue behind busy_timeout.
     """
     parsed = make_url(url)
+    # JSON columns hold canonical JSON (the audit hash's form of `data`), so the verifier can
+    # hash an event's stored text as it is, in the database (workflow/audit_sql.py).
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, future=True,
+                             json_serializer=canonical_json)
     engine = create_engine(
-        url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+        url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+        json_serializer=canonical_json,
     )
 
     @event.listens_for(engine, "connect")

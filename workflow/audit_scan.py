@@ -11,6 +11,7 @@ verify_chain's (workflow/audit.py), so both verifiers name the same first bad ev
 """
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
@@ -23,6 +24,7 @@ from models.audit import HASHED_FIELDS
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
 from workflow.audit_rows import canonical_data, reference_hash, row_hash
+from workflow.audit_sql import prepare, suspect_column
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -46,20 +48,24 @@ Segment = list
 Scan = list
 
 
-def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]]:
-    """Batches of the events with after < id <= upto in id order, as the driver returns them,
-    `data` as its stored JSON text: no ORM, no SQLAlchemy row objects."""
-    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
-    query = (select(*columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash, EVENTS.c.hash)
-             .where(EVENTS.c.id > after, EVENTS.c.id <= upto).order_by(EVENTS.c.id))
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    # The caller's connection, so its transaction (and snapshot) is the one read.
+def _cursor(connection: Connection, streaming: bool):
+    # The caller's connection, so its transaction (and snapshot) is the one read. PostgreSQL
+    # streams from a named (server-side) cursor, in binary (numbers cost less to read than
+    # their text); sqlite3 steps as rows are fetched.
     driver = connection.connection.driver_connection
-    # PostgreSQL streams from a named (server-side) cursor, in binary (numbers cost less to
-    # read than their text); sqlite3 steps as rows are fetched.
-    streaming = connection.dialect.name == "postgresql"
-    cursor = (driver.cursor(name="napflow_verify", binary=True) if streaming
-              else driver.cursor())
+    return driver.cursor(name="napflow_verify", binary=True) if streaming else driver.cursor()
+
+
+def _rows(connection: Connection, after: int, upto: int,
+          suspect: str) -> Iterator[list[tuple]]:
+    """Batches of (plan_id, seq, prev_hash, hash, to_state, suspect) for the events with
+    after < id <= upto in id order, as the driver returns them: suspect is 0 where the
+    database confirmed the hash (workflow/audit_sql.py), else the event's id."""
+    # Named, as PostgreSQL would name the CASE after its ELSE column: "id".
+    sql = (f"SELECT plan_id, seq, prev_hash, hash, to_state, {suspect} AS suspect "
+           f"FROM {EVENTS.name} "
+           f"WHERE id > {int(after)} AND id <= {int(upto)} ORDER BY {EVENTS.name}.id")
+    cursor = _cursor(connection, connection.dialect.name == "postgresql")
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
@@ -68,16 +74,60 @@ def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]
         cursor.close()
 
 
+def _judge(connection: Connection, ids: list[int], canonical: dict[str | None, str]
+           ) -> dict[int, bool]:
+    """Whether each event the database could not confirm is intact by the Python recipe: its
+    fast text (workflow/audit_rows.py) first, then the contract's recipe itself, so that a
+    difference in how either writes a value can never accuse an intact event."""
+    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
+    query = (select(EVENTS.c.id, *columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash,
+                    EVENTS.c.hash).where(EVENTS.c.id.in_(ids)))
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = _cursor(connection, False)
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    verdicts = {}
+    for event_id, *row, h in rows:
+        plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev = row
+        data_json = canonical.get(data)
+        if data_json is None:
+            data_json = canonical_data(data)
+            if len(canonical) < CANONICAL_CACHE:
+                canonical[data] = data_json
+        try:
+            intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
+                                   comment, data_json, prev)
+        except TypeError:  # a column holding a value of another type (SQLite allows it)
+            intact = False
+        verdicts[event_id] = intact or reference_hash(tuple(row)) == h
+    return verdicts
+
+
 def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None, Segment]:
     """Each chain's segment among the events with after < id <= upto, read in id order: a
     swapped or renumbered event must show up as a break."""
+    prepare(connection)
+    suspect = suspect_column(connection.dialect.name)
+    if connection.dialect.name != "sqlite":
+        return _scan(connection, after, upto, suspect)
+    try:
+        return _scan(connection, after, upto, suspect)
+    except sqlite3.OperationalError:  # a blob where the schema has text or a number
+        return _scan(connection, after, upto, f"{EVENTS.name}.id")  # all judged in Python
+
+
+def _scan(connection: Connection, after: int, upto: int,
+          suspect: str) -> dict[int | None, Segment]:
     segments: dict[int | None, Segment] = {}
-    # Most events carry one of few `data` values (a decision, an assignment...): each stored
-    # text is put in canonical form once.
+    # An old log's events carry few distinct `data` values: each is made canonical once.
     canonical: dict[str | None, str] = {None: "null"}
-    for batch in _rows(connection, after, upto):
-        for row in batch:
-            plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev, h = row
+    for batch in _rows(connection, after, upto, suspect):
+        suspects = [row[5] for row in batch if row[5]]
+        verdicts = _judge(connection, suspects, canonical) if suspects else {}
+        for plan_id, seq, prev, h, to_state, suspect in batch:
             segment = segments.get(plan_id)
             if segment is None:
                 # Its seq and prev_hash are checked when segments are joined; its hash is
@@ -97,19 +147,7 @@ def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None
                 if prev != segment[3]:
                     segment[5] = (position, PREV, seq)
                     continue
-            data_json = canonical.get(data)
-            if data_json is None:
-                data_json = canonical_data(data)
-                if len(canonical) < CANONICAL_CACHE:
-                    canonical[data] = data_json
-            try:
-                intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
-                                       comment, data_json, prev)
-            except TypeError:  # a column holding a value of another type (SQLite allows it)
-                intact = False
-            # The recipe itself is asked before calling the event bad, so a difference in how
-            # the fast path writes a value can never accuse an intact event.
-            if not intact and reference_hash(row) != h:
+            if suspect and not verdicts[suspect]:
                 segment[5] = (position, HASH, seq)
                 continue
             segment[3], segment[4] = h, to_state
