@@ -102,7 +102,10 @@ def _judge(connection: Connection, ids: list[int], canonical: dict[str | None, s
                                    comment, data_json, prev)
         except TypeError:  # a column holding a value of another type (SQLite allows it)
             intact = False
-        verdicts[event_id] = intact or reference_hash(tuple(row)) == h
+        try:
+            verdicts[event_id] = intact or reference_hash(tuple(row)) == h
+        except TypeError:  # a blob (SQLite): no JSON value, so not what was hashed
+            verdicts[event_id] = False
     return verdicts
 
 

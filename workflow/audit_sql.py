@@ -43,6 +43,12 @@ def _sqlite_body() -> str:
             f"coalesce(data, 'null') || ',' || ltrim(json_object({fields(AFTER_DATA)}), '{{')")
 
 
+def body_sql(dialect: str) -> str:
+    """An SQL expression over an audit_events row: the text the recipe hashes, written from
+    the row's stored values."""
+    return _postgresql_body() if dialect == "postgresql" else _sqlite_body()
+
+
 def suspect_column(dialect: str) -> str:
     """An SQL expression over an audit_events row: 0 where the stored hash is the sha256 of
     the body written from the row's stored values, else the row's id (for the Python recipe
@@ -52,9 +58,9 @@ def suspect_column(dialect: str) -> str:
     On SQLite it fails, an error and not a verdict, where a column holds a blob (json_object
     refuses one): the caller then judges every event of its range in Python."""
     if dialect == "postgresql":
-        digest = f"encode(sha256(convert_to({_postgresql_body()}, 'UTF8')), 'hex')"
+        digest = f"encode(sha256(convert_to({body_sql(dialect)}, 'UTF8')), 'hex')"
     else:
-        digest = f"{SQLITE_SHA256}({_sqlite_body()})"
+        digest = f"{SQLITE_SHA256}({body_sql(dialect)})"
     return f"CASE WHEN hash = {digest} THEN 0 ELSE id END"
 
 
