@@ -2,13 +2,14 @@
 
 `verify_chain` reads one chain through the ORM, which costs a query per plan and an object per
 event. Here the log is read in id order as plain driver rows, keeping for each chain only a few
-values. Both cores fetch: the ids are cut into contiguous ranges, one per worker process, each
-scanning its range of the same snapshot and returning, per chain, a *segment*: how its first
-event there starts (seq, prev_hash), how many events follow on intact, where it ends, and the
-first break inside it. Joining the segments in id order gives each chain's verdict, then the plan
-rows' stored heads and states are compared. The checks, their order and the reports are
-verify_chain's (workflow/audit.py), so both verifiers name the same first bad event.
-"""
+values; each event's hash is checked by the database itself (workflow/audit_sql.py), and only
+an event it does not confirm is fetched whole and judged by the Python recipe. Both cores
+fetch: the ids are cut into contiguous ranges, one per worker process, each scanning its range
+of the same snapshot and returning, per chain, a *segment*: how its first event there starts
+(seq, prev_hash), how many events follow on intact, where it ends, and the first break inside
+it. Joining the segments in id order gives each chain's verdict, then the plan rows' stored
+heads and states are compared. The checks, their order and the reports are verify_chain's
+(workflow/audit.py), so both verifiers name the same first bad event."""
 
 import os
 import sqlite3
@@ -16,15 +17,14 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
-from sqlalchemy import Connection, Text, cast, func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
-from models.audit import HASHED_FIELDS
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
-from workflow.audit_rows import canonical_data, reference_hash, row_hash
-from workflow.audit_sql import prepare, suspect_column
+from workflow.audit_rows import row_hash
+from workflow.audit_sql import judge, prepare, suspect_column
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -32,7 +32,6 @@ EVENTS = AuditEvent.__table__
 # Below this many events a worker process costs more to start than it saves.
 PARALLEL_FROM = 50_000
 BATCH = 5_000
-CANONICAL_CACHE = 200_000
 
 # Kinds of break, in the order verify_chain checks them.
 SEQ, PREV, HASH = "seq", "prev", "hash"
@@ -74,41 +73,6 @@ def _rows(connection: Connection, after: int, upto: int,
         cursor.close()
 
 
-def _judge(connection: Connection, ids: list[int], canonical: dict[str | None, str]
-           ) -> dict[int, bool]:
-    """Whether each event the database could not confirm is intact by the Python recipe: its
-    fast text (workflow/audit_rows.py) first, then the contract's recipe itself, so that a
-    difference in how either writes a value can never accuse an intact event."""
-    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
-    query = (select(EVENTS.c.id, *columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash,
-                    EVENTS.c.hash).where(EVENTS.c.id.in_(ids)))
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = _cursor(connection, False)
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    verdicts = {}
-    for event_id, *row, h in rows:
-        plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev = row
-        data_json = canonical.get(data)
-        if data_json is None:
-            data_json = canonical_data(data)
-            if len(canonical) < CANONICAL_CACHE:
-                canonical[data] = data_json
-        try:
-            intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
-                                   comment, data_json, prev)
-        except TypeError:  # a column holding a value of another type (SQLite allows it)
-            intact = False
-        try:
-            verdicts[event_id] = intact or reference_hash(tuple(row)) == h
-        except TypeError:  # a blob (SQLite): no JSON value, so not what was hashed
-            verdicts[event_id] = False
-    return verdicts
-
-
 def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None, Segment]:
     """Each chain's segment among the events with after < id <= upto, read in id order: a
     swapped or renumbered event must show up as a break."""
@@ -129,7 +93,7 @@ def _scan(connection: Connection, after: int, upto: int,
     canonical: dict[str | None, str] = {None: "null"}
     for batch in _rows(connection, after, upto, suspect):
         suspects = [row[5] for row in batch if row[5]]
-        verdicts = _judge(connection, suspects, canonical) if suspects else {}
+        verdicts = judge(connection, suspects, canonical) if suspects else {}
         for plan_id, seq, prev, h, to_state, suspect in batch:
             segment = segments.get(plan_id)
             if segment is None:

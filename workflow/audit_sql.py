@@ -12,7 +12,15 @@ type, a text the database quotes differently, a tampered row) is judged by the P
 
 import hashlib
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Text, cast, select
+
+from models import AuditEvent
+from models.audit import HASHED_FIELDS
+from workflow.audit_rows import canonical_data, reference_hash, row_hash
+
+EVENTS = AuditEvent.__table__
+# Distinct `data` texts kept in canonical form, for a log whose events are mostly unconfirmed.
+CANONICAL_CACHE = 200_000
 
 # The hashed fields in the body's key order (sorted); `data` is spliced as stored.
 BEFORE_DATA = ("action", "actor", "at", "comment", "content_version")
@@ -73,3 +81,32 @@ def prepare(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.connection.driver_connection.create_function(
             SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
+
+
+def judge(connection: Connection, ids: list[int], canonical: dict[str | None, str]
+           ) -> dict[int, bool]:
+    """Whether each event the database could not confirm is intact by the Python recipe: its
+    fast text (workflow/audit_rows.py) first, then the contract's recipe itself, so that a
+    difference in how either writes a value can never accuse an intact event."""
+    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
+    query = (select(EVENTS.c.id, *columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash,
+                    EVENTS.c.hash).where(EVENTS.c.id.in_(ids)))
+    rows = connection.execute(query).all()
+    verdicts = {}
+    for event_id, *row, h in rows:
+        plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev = row
+        data_json = canonical.get(data)
+        if data_json is None:
+            data_json = canonical_data(data)
+            if len(canonical) < CANONICAL_CACHE:
+                canonical[data] = data_json
+        try:
+            intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
+                                   comment, data_json, prev)
+        except TypeError:  # a column holding a value of another type (SQLite allows it)
+            intact = False
+        try:
+            verdicts[event_id] = intact or reference_hash(tuple(row)) == h
+        except TypeError:  # a blob (SQLite): no JSON value, so not what was hashed
+            verdicts[event_id] = False
+    return verdicts
