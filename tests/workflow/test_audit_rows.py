@@ -140,3 +140,25 @@ def test_the_database_writes_the_recipes_text_from_any_stored_row(engine, a_plan
             transaction.rollback()
     assert body == canonical_json({name: fields[name] for name in HASHED_FIELDS})
     assert suspect == 0
+
+
+@pytest.mark.parametrize(("value", "stored_text"), [
+    ({"b": [1, 2.5, None], "a": "é \n"}, '{"a":"é \\n","b":[1,2.5,null]}'),
+    ({"a": "x\ud800y"}, '{"a":"x\\ud800y"}'),  # UTF-8 cannot carry it: escaped, as before
+])
+def test_json_columns_are_stored_as_canonical_text(engine, value, stored_text):
+    """The engines write JSON columns as the audit hash writes `data` (models/db.json_text);
+    a value UTF-8 cannot carry is still stored, with ASCII escapes, and read back whole."""
+    events = AuditEvent.__table__
+    row = {"seq": 10**6, "at": "", "actor": "", "action": "", "prev_hash": "0" * 64,
+           "hash": "0" * 64, "data": value}
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            event_id = conn.execute(insert(events).values(row).returning(events.c.id)).scalar()
+            found = conn.execute(sql("SELECT CAST(data AS TEXT) FROM audit_events WHERE id = :id"),
+                                 {"id": event_id}).scalar()
+            read_back = conn.execute(events.select().where(events.c.id == event_id)).one().data
+        finally:
+            transaction.rollback()
+    assert (found, read_back) == (stored_text, value)
