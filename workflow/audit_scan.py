@@ -24,7 +24,7 @@ from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
 from workflow.audit_rows import row_hash
-from workflow.audit_sql import judge, prepare, suspect_column
+from workflow.audit_sql import judge, prepare, suspect_column, whole_rows
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -32,6 +32,11 @@ EVENTS = AuditEvent.__table__
 # Below this many events a worker process costs more to start than it saves.
 PARALLEL_FROM = 50_000
 BATCH = 5_000
+# The hashed columns _rows adds when the database does not hash: with plan_id, seq, prev_hash
+# and to_state before them, the row has every one.
+WHOLE = "at, actor, action, from_state, content_version, comment, CAST(data AS TEXT)"
+# Batches judged in Python alone after one the database mostly could not confirm.
+RETRY = 8
 
 # Kinds of break, in the order verify_chain checks them.
 SEQ, PREV, HASH = "seq", "prev", "hash"
@@ -56,13 +61,16 @@ def _cursor(connection: Connection, streaming: bool):
 
 
 def _rows(connection: Connection, after: int, upto: int,
-          suspect: str) -> Iterator[list[tuple]]:
-    """Batches of (plan_id, seq, prev_hash, hash, to_state, suspect) for the events with
-    after < id <= upto in id order, as the driver returns them: suspect is 0 where the
-    database confirmed the hash (workflow/audit_sql.py), else the event's id."""
+          in_sql: bool) -> Iterator[list[tuple]]:
+    """Batches of (plan_id, seq, prev_hash, hash, to_state, suspect, id, ...) for the events
+    with after < id <= upto in id order, as the driver returns them: suspect is 0 where the
+    database confirmed the hash (workflow/audit_sql.py), else the event's id; without the
+    database's hashing, every event is a suspect and its other hashed columns follow."""
+    suspect = suspect_column(connection.dialect.name) if in_sql else f"{EVENTS.name}.id"
+    rest = "" if in_sql else f", {WHOLE}"
     # Named, as PostgreSQL would name the CASE after its ELSE column: "id".
-    sql = (f"SELECT plan_id, seq, prev_hash, hash, to_state, {suspect} AS suspect "
-           f"FROM {EVENTS.name} "
+    sql = (f"SELECT plan_id, seq, prev_hash, hash, to_state, {suspect} AS suspect, "
+           f"{EVENTS.name}.id{rest} FROM {EVENTS.name} "
            f"WHERE id > {int(after)} AND id <= {int(upto)} ORDER BY {EVENTS.name}.id")
     cursor = _cursor(connection, connection.dialect.name == "postgresql")
     try:
@@ -73,28 +81,53 @@ def _rows(connection: Connection, after: int, upto: int,
         cursor.close()
 
 
+def _batches(connection: Connection, after: int,
+             upto: int) -> Iterator[tuple[list[tuple], dict[int, bool]]]:
+    """The range's rows in batches, in id order, each with the verdicts on its events that the
+    database did not confirm. A log written before JSON columns were canonical leaves most
+    events unconfirmed, and hashing them in SQL first would only add to the work: after such a
+    batch, the next RETRY batches are judged in Python alone, then the database is tried
+    again. A blob where SQLite should hold text makes its JSON functions fail: that batch is
+    judged in Python."""
+    prepare(connection)
+    canonical: dict[str | None, str] = {None: "null"}
+    done, python_left = after, 0
+    while done < upto:
+        rows = _rows(connection, done, upto, not python_left)
+        try:
+            for batch in rows:
+                if python_left:
+                    whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
+                              r[13], r[2], r[3]) for r in batch]
+                    yield batch, judge(whole, canonical)
+                else:
+                    suspects = [row[5] for row in batch if row[5]]
+                    yield batch, (judge(whole_rows(connection, suspects), canonical)
+                                  if suspects else {})
+                done = batch[-1][6]
+                if python_left:
+                    python_left -= 1
+                    if not python_left:
+                        break
+                elif len(suspects) * 4 > len(batch):
+                    python_left = RETRY
+                    break
+            else:
+                done = upto
+        except sqlite3.OperationalError:
+            if python_left:
+                raise
+            python_left = 1
+        finally:
+            rows.close()
+
+
 def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None, Segment]:
     """Each chain's segment among the events with after < id <= upto, read in id order: a
     swapped or renumbered event must show up as a break."""
-    prepare(connection)
-    suspect = suspect_column(connection.dialect.name)
-    if connection.dialect.name != "sqlite":
-        return _scan(connection, after, upto, suspect)
-    try:
-        return _scan(connection, after, upto, suspect)
-    except sqlite3.OperationalError:  # a blob where the schema has text or a number
-        return _scan(connection, after, upto, f"{EVENTS.name}.id")  # all judged in Python
-
-
-def _scan(connection: Connection, after: int, upto: int,
-          suspect: str) -> dict[int | None, Segment]:
     segments: dict[int | None, Segment] = {}
-    # An old log's events carry few distinct `data` values: each is made canonical once.
-    canonical: dict[str | None, str] = {None: "null"}
-    for batch in _rows(connection, after, upto, suspect):
-        suspects = [row[5] for row in batch if row[5]]
-        verdicts = judge(connection, suspects, canonical) if suspects else {}
-        for plan_id, seq, prev, h, to_state, suspect in batch:
+    for batch, verdicts in _batches(connection, after, upto):
+        for plan_id, seq, prev, h, to_state, suspect, *_ in batch:
             segment = segments.get(plan_id)
             if segment is None:
                 # Its seq and prev_hash are checked when segments are joined; its hash is

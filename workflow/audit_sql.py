@@ -83,15 +83,19 @@ def prepare(connection: Connection) -> None:
             SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
 
 
-def judge(connection: Connection, ids: list[int], canonical: dict[str | None, str]
-           ) -> dict[int, bool]:
-    """Whether each event the database could not confirm is intact by the Python recipe: its
-    fast text (workflow/audit_rows.py) first, then the contract's recipe itself, so that a
-    difference in how either writes a value can never accuse an intact event."""
-    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
-    query = (select(EVENTS.c.id, *columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash,
-                    EVENTS.c.hash).where(EVENTS.c.id.in_(ids)))
-    rows = connection.execute(query).all()
+def whole_rows(connection: Connection, ids: list[int]) -> list[tuple]:
+    """The events with these ids as (id, the eleven hashed columns, hash), `data` as text."""
+    query = select(EVENTS.c.id, *[EVENTS.c[name] for name in HASHED_FIELDS[:-2]],
+                   cast(EVENTS.c.data, Text), EVENTS.c.prev_hash, EVENTS.c.hash
+                   ).where(EVENTS.c.id.in_(ids))
+    return [tuple(row) for row in connection.execute(query)]
+
+
+def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool]:
+    """Whether each event the database did not confirm, as whole_rows gives it, is intact by
+    the Python recipe: its fast text (workflow/audit_rows.py) first, then the contract's
+    recipe itself, so that a difference in how either writes a value can never accuse an
+    intact event. `canonical` keeps the canonical form of the `data` texts seen."""
     verdicts = {}
     for event_id, *row, h in rows:
         plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev = row

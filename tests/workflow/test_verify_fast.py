@@ -137,6 +137,29 @@ def test_data_stored_in_another_form_verifies_intact_through_the_recipe(
     assert kept_id in {plan_id for plan_id, valid, *_ in found if valid}
 
 
+def test_a_log_written_before_canonical_json_is_judged_in_python_batch_by_batch(
+        reviewed_plan, make_plan, engine, tamper, session_factory, monkeypatch):  # noqa: F811
+    """Every `data` text in another form (a leading space), as an older writer's log: batches
+    the database mostly cannot confirm switch the scan to Python alone, then back; the
+    reports, breaks included, are verify_chain's."""
+    plans = [reviewed_plan() for _ in range(4)]
+    make_plan("acknowledged")
+    spaced = ("(' ' || data::text)::json" if engine.dialect.name == "postgresql"
+              else "' ' || data")
+    tamper(text(f"UPDATE audit_events SET data = {spaced} WHERE data IS NOT NULL"),
+           update(EVENTS).where(event_of(plans[2][1], 4)).values(actor="mallory"))
+    monkeypatch.setattr("workflow.audit_scan.BATCH", 4)
+    monkeypatch.setattr("workflow.audit_scan.RETRY", 2)
+
+    with session_factory() as session:
+        assert len(unconfirmed(session)) > session.scalar(
+            select(func.count()).select_from(EVENTS)) / 2
+        found, expected = every_chain(session)
+    assert found == expected
+    assert {plan_id: seq for plan_id, valid, _, _, seq, _ in found if not valid} == {
+        plans[2][0]: 4}
+
+
 def test_a_blob_where_sqlite_should_hold_text_is_a_break_found_in_python(
         reviewed_plan, engine, tamper, session_factory):  # noqa: F811
     """SQLite lets a column hold a blob, which the database's JSON refuses to write: the range
