@@ -1,15 +1,32 @@
 """Engines and sessions: SQLite in WAL mode with write locks taken up front, or PostgreSQL."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import canonical_json
 from models.base import Base
 
 WRITE_LOCK = "napflow_write"
+
+
+def json_text(value: Any) -> str:
+    """How JSON columns are written: canonical JSON (the audit hash's form of `data`), so the
+    verifier can hash an event's stored text as it is (workflow/audit_sql.py). A value holding
+    a lone surrogate, which UTF-8 cannot carry, gets ASCII escapes instead, as before (no audit
+    event holds one: its hash is taken over UTF-8)."""
+    text = canonical_json(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return text
 
 
 def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
@@ -20,9 +37,11 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, future=True,
+                             json_serializer=json_text)
     engine = create_engine(
-        url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+        url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+        json_serializer=json_text,
     )
 
     @event.listens_for(engine, "connect")

@@ -2,27 +2,29 @@
 
 `verify_chain` reads one chain through the ORM, which costs a query per plan and an object per
 event. Here the log is read in id order as plain driver rows, keeping for each chain only a few
-values. Both cores fetch: the ids are cut into contiguous ranges, one per worker process, each
-scanning its range of the same snapshot and returning, per chain, a *segment*: how its first
-event there starts (seq, prev_hash), how many events follow on intact, where it ends, and the
-first break inside it. Joining the segments in id order gives each chain's verdict, then the plan
-rows' stored heads and states are compared. The checks, their order and the reports are
-verify_chain's (workflow/audit.py), so both verifiers name the same first bad event.
-"""
+values; each event's hash is checked by the database itself (workflow/audit_sql.py), and only
+an event it does not confirm is fetched whole and judged by the Python recipe. Both cores
+fetch: the ids are cut into contiguous ranges, one per worker process, each scanning its range
+of the same snapshot and returning, per chain, a *segment*: how its first event there starts
+(seq, prev_hash), how many events follow on intact, where it ends, and the first break inside
+it. Joining the segments in id order gives each chain's verdict, then the plan rows' stored
+heads and states are compared. The checks, their order and the reports are verify_chain's
+(workflow/audit.py), so both verifiers name the same first bad event."""
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
-from sqlalchemy import Connection, Text, cast, func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
-from models.audit import HASHED_FIELDS
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
-from workflow.audit_rows import canonical_data, reference_hash, row_hash
+from workflow.audit_rows import row_hash
+from workflow.audit_sql import judge, prepare, suspect_column, whole_rows
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -30,7 +32,11 @@ EVENTS = AuditEvent.__table__
 # Below this many events a worker process costs more to start than it saves.
 PARALLEL_FROM = 50_000
 BATCH = 5_000
-CANONICAL_CACHE = 200_000
+# The hashed columns _rows adds when the database does not hash: with plan_id, seq, prev_hash
+# and to_state before them, the row has every one.
+WHOLE = "at, actor, action, from_state, content_version, comment, CAST(data AS TEXT)"
+# Batches judged in Python alone after one the database mostly could not confirm.
+RETRY = 8
 
 # Kinds of break, in the order verify_chain checks them.
 SEQ, PREV, HASH = "seq", "prev", "hash"
@@ -46,20 +52,27 @@ Segment = list
 Scan = list
 
 
-def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]]:
-    """Batches of the events with after < id <= upto in id order, as the driver returns them,
-    `data` as its stored JSON text: no ORM, no SQLAlchemy row objects."""
-    columns = [EVENTS.c[name] for name in HASHED_FIELDS[:-2]]
-    query = (select(*columns, cast(EVENTS.c.data, Text), EVENTS.c.prev_hash, EVENTS.c.hash)
-             .where(EVENTS.c.id > after, EVENTS.c.id <= upto).order_by(EVENTS.c.id))
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    # The caller's connection, so its transaction (and snapshot) is the one read.
+def _cursor(connection: Connection, streaming: bool):
+    # The caller's connection, so its transaction (and snapshot) is the one read. PostgreSQL
+    # streams from a named (server-side) cursor, in binary (numbers cost less to read than
+    # their text); sqlite3 steps as rows are fetched.
     driver = connection.connection.driver_connection
-    # PostgreSQL streams from a named (server-side) cursor, in binary (numbers cost less to
-    # read than their text); sqlite3 steps as rows are fetched.
-    streaming = connection.dialect.name == "postgresql"
-    cursor = (driver.cursor(name="napflow_verify", binary=True) if streaming
-              else driver.cursor())
+    return driver.cursor(name="napflow_verify", binary=True) if streaming else driver.cursor()
+
+
+def _rows(connection: Connection, after: int, upto: int,
+          in_sql: bool) -> Iterator[list[tuple]]:
+    """Batches of (plan_id, seq, prev_hash, hash, to_state, suspect, id, ...) for the events
+    with after < id <= upto in id order, as the driver returns them: suspect is 0 where the
+    database confirmed the hash (workflow/audit_sql.py), else the event's id; without the
+    database's hashing, every event is a suspect and its other hashed columns follow."""
+    suspect = suspect_column(connection.dialect.name) if in_sql else f"{EVENTS.name}.id"
+    rest = "" if in_sql else f", {WHOLE}"
+    # Named, as PostgreSQL would name the CASE after its ELSE column: "id".
+    sql = (f"SELECT plan_id, seq, prev_hash, hash, to_state, {suspect} AS suspect, "
+           f"{EVENTS.name}.id{rest} FROM {EVENTS.name} "
+           f"WHERE id > {int(after)} AND id <= {int(upto)} ORDER BY {EVENTS.name}.id")
+    cursor = _cursor(connection, connection.dialect.name == "postgresql")
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
@@ -68,16 +81,53 @@ def _rows(connection: Connection, after: int, upto: int) -> Iterator[list[tuple]
         cursor.close()
 
 
+def _batches(connection: Connection, after: int,
+             upto: int) -> Iterator[tuple[list[tuple], dict[int, bool]]]:
+    """The range's rows in batches, in id order, each with the verdicts on its events that the
+    database did not confirm. A log written before JSON columns were canonical leaves most
+    events unconfirmed, and hashing them in SQL first would only add to the work: after such a
+    batch, the next RETRY batches are judged in Python alone, then the database is tried
+    again. A blob where SQLite should hold text makes its JSON functions fail: that batch is
+    judged in Python."""
+    prepare(connection)
+    canonical: dict[str | None, str] = {None: "null"}
+    done, python_left = after, 0
+    while done < upto:
+        rows = _rows(connection, done, upto, not python_left)
+        try:
+            for batch in rows:
+                if python_left:
+                    whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
+                              r[13], r[2], r[3]) for r in batch]
+                    yield batch, judge(whole, canonical)
+                else:
+                    suspects = [row[5] for row in batch if row[5]]
+                    yield batch, (judge(whole_rows(connection, suspects), canonical)
+                                  if suspects else {})
+                done = batch[-1][6]
+                if python_left:
+                    python_left -= 1
+                    if not python_left:
+                        break
+                elif len(suspects) * 4 > len(batch):
+                    python_left = RETRY
+                    break
+            else:
+                done = upto
+        except sqlite3.OperationalError:
+            if python_left:
+                raise
+            python_left = 1
+        finally:
+            rows.close()
+
+
 def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None, Segment]:
     """Each chain's segment among the events with after < id <= upto, read in id order: a
     swapped or renumbered event must show up as a break."""
     segments: dict[int | None, Segment] = {}
-    # Most events carry one of few `data` values (a decision, an assignment...): each stored
-    # text is put in canonical form once.
-    canonical: dict[str | None, str] = {None: "null"}
-    for batch in _rows(connection, after, upto):
-        for row in batch:
-            plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev, h = row
+    for batch, verdicts in _batches(connection, after, upto):
+        for plan_id, seq, prev, h, to_state, suspect, *_ in batch:
             segment = segments.get(plan_id)
             if segment is None:
                 # Its seq and prev_hash are checked when segments are joined; its hash is
@@ -97,19 +147,7 @@ def scan_range(connection: Connection, after: int, upto: int) -> dict[int | None
                 if prev != segment[3]:
                     segment[5] = (position, PREV, seq)
                     continue
-            data_json = canonical.get(data)
-            if data_json is None:
-                data_json = canonical_data(data)
-                if len(canonical) < CANONICAL_CACHE:
-                    canonical[data] = data_json
-            try:
-                intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
-                                       comment, data_json, prev)
-            except TypeError:  # a column holding a value of another type (SQLite allows it)
-                intact = False
-            # The recipe itself is asked before calling the event bad, so a difference in how
-            # the fast path writes a value can never accuse an intact event.
-            if not intact and reference_hash(row) != h:
+            if suspect and not verdicts[suspect]:
                 segment[5] = (position, HASH, seq)
                 continue
             segment[3], segment[4] = h, to_state

@@ -1,15 +1,23 @@
-"""The verifier's fast hash is the contract's recipe, byte for byte, for any values a row holds."""
+"""The verifier's fast hashes are the contract's recipe, byte for byte, for any values a row
+holds: the one written in Python, and the one the database writes from the stored row."""
 
 import json
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import insert
+from sqlalchemy import text as sql
 
+from models import AuditEvent
 from models.audit import HASHED_FIELDS, canonical_json, event_hash
 from tests.sizes import size
 from workflow.audit_rows import canonical_data, reference_hash, row_hash
+from workflow.audit_sql import body_sql, prepare, suspect_column
 
 EXAMPLES = size("NAPFLOW_CANONICAL_EXAMPLES", 300, 3000)
+# Each example is a row written to the database and read back, so fewer of them.
+STORED_EXAMPLES = size("NAPFLOW_STORED_EXAMPLES", 100, 1000)
 
 # Any unicode a column may hold: control characters, quotes, backslashes, astral planes, and
 # the separators JSON writers treat specially (U+2028, U+2029); lone surrogates cannot be
@@ -83,3 +91,74 @@ def test_a_value_that_is_not_json_is_refused_as_json_loads_refuses_it():
             assert str(found) == message
         else:
             raise AssertionError(f"{stored_text!r} was accepted")
+
+
+# What the schema's columns can hold on both databases: PostgreSQL text holds no NUL (JSON
+# strings in `data` may: they hold it escaped) and its varchar columns have their lengths.
+def column_text(max_size: int):
+    plain = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+                    max_size=max_size)
+    return st.one_of(plain, quirky.map(lambda q: q.replace("\x00", "")))
+
+
+stored_rows = st.fixed_dictionaries({
+    # Above any seq the fixtures' chains reach, so (plan_id, seq) stays unique.
+    "seq": st.integers(10**6, 2**31 - 1), "at": column_text(32), "actor": column_text(64),
+    "action": column_text(64), "from_state": st.none() | column_text(64),
+    "to_state": st.none() | column_text(64),
+    "content_version": st.none() | st.integers(-(2**31), 2**31 - 1),
+    "comment": st.none() | column_text(500), "data": st.none() | json_values,
+    "prev_hash": hex_hash,
+})
+
+
+@pytest.fixture
+def a_plan(make_plan):
+    return make_plan("draft")
+
+
+@settings(max_examples=STORED_EXAMPLES, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=stored_rows, of_plan=st.booleans())
+def test_the_database_writes_the_recipes_text_from_any_stored_row(engine, a_plan, fields,
+                                                                   of_plan):
+    """A row as the app's engine writes it (data through its JSON serializer): the body the
+    database writes is canonical_json's text, and the database confirms its hash."""
+    fields = {**fields, "plan_id": a_plan if of_plan else None}
+    events = AuditEvent.__table__
+    with engine.connect() as conn:
+        transaction = conn.begin()  # rolled back: the examples' seqs may collide
+        try:
+            event_id = conn.execute(insert(events).values(**fields, hash=event_hash(fields))
+                                    .returning(events.c.id)).scalar_one()
+            prepare(conn)
+            dialect = conn.dialect.name
+            body, suspect = conn.execute(sql(
+                f"SELECT {body_sql(dialect)}, {suspect_column(dialect)} AS suspect "
+                f"FROM audit_events WHERE id = :id"), {"id": event_id}).one()
+        finally:
+            transaction.rollback()
+    assert body == canonical_json({name: fields[name] for name in HASHED_FIELDS})
+    assert suspect == 0
+
+
+@pytest.mark.parametrize(("value", "stored_text"), [
+    ({"b": [1, 2.5, None], "a": "é \n"}, '{"a":"é \\n","b":[1,2.5,null]}'),
+    ({"a": "x\ud800y"}, '{"a":"x\\ud800y"}'),  # UTF-8 cannot carry it: escaped, as before
+])
+def test_json_columns_are_stored_as_canonical_text(engine, value, stored_text):
+    """The engines write JSON columns as the audit hash writes `data` (models/db.json_text);
+    a value UTF-8 cannot carry is still stored, with ASCII escapes, and read back whole."""
+    events = AuditEvent.__table__
+    row = {"seq": 10**6, "at": "", "actor": "", "action": "", "prev_hash": "0" * 64,
+           "hash": "0" * 64, "data": value}
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            event_id = conn.execute(insert(events).values(row).returning(events.c.id)).scalar()
+            found = conn.execute(sql("SELECT CAST(data AS TEXT) FROM audit_events WHERE id = :id"),
+                                 {"id": event_id}).scalar()
+            read_back = conn.execute(events.select().where(events.c.id == event_id)).one().data
+        finally:
+            transaction.rollback()
+    assert (found, read_back) == (stored_text, value)
