@@ -100,7 +100,6 @@ def overdue_reviews(session: Session, user: User, today: date, *, country: str |
     asked for: SQLite would walk the due index to test a false condition on each row)."""
     if not national_countries(user):
         return queries.Page([], None)
-    # ReviewerAssignment's own columns: the index on (due, plan_id, id) reads them in order.
     key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
     query = (select(ReviewerAssignment.id)
              .join(Plan, Plan.id == ReviewerAssignment.plan_id).where(_overdue(user, today)))
