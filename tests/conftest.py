@@ -1,15 +1,17 @@
 """Shared fixtures: the same suite runs on SQLite and on PostgreSQL, with a cast of users."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Executable, select, text
+from sqlalchemy import Engine, Executable, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
-from models import Base
+from models import AuditEvent, Base
 from models.audit import _SQLITE_GUARDS
 from models.db import create_schema, make_engine, make_session_factory, write_session
 from workflow import service, users
@@ -50,25 +52,68 @@ def private_postgres_schema(prefix: str, options: str = "") -> Iterator[str]:
         admin.dispose()
 
 
+# URLs whose schema a session fixture built and keeps: a test's engine need not build it again.
+_SCHEMA_BUILT: set[str] = set()
+# Per PostgreSQL schema, the engine that empties it between tests (one connection, kept).
+_EMPTIERS: dict[str, Engine] = {}
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A private schema on the test PostgreSQL with napflow's tables, for the whole run."""
+    """A private schema on the test PostgreSQL with napflow's tables, for the whole run (for
+    each pytest-xdist worker: each session has its own)."""
     # Commits need not wait for the disk in these tests: a crash here loses nothing of value.
     for url in private_postgres_schema("napflow_test", "%20-csynchronous_commit%3Doff"):
         engine = make_engine(url)
         create_schema(engine)
         engine.dispose()
-        yield url
+        _SCHEMA_BUILT.add(url)
+        try:
+            yield url
+        finally:
+            _SCHEMA_BUILT.discard(url)
+            if url in _EMPTIERS:
+                _EMPTIERS.pop(url).dispose()
+
+
+# Past this many audit events TRUNCATE is the cheaper way to empty the schema.
+_TRUNCATE_FROM = 10_000
 
 
 def _empty_postgres(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Every table of the schema empty and its ids restarting at 1, as in a new schema.
+
+    A test writes a few rows: DELETE them (TRUNCATE gives every table and index new files,
+    several times the cost); a test that wrote a large log is TRUNCATEd after, so that no
+    later test scans its dead rows."""
+    engine = _EMPTIERS.get(url) or _EMPTIERS.setdefault(url, make_engine(url))
+    tables = Base.metadata.sorted_tables
     with engine.begin() as conn:
-        # Replica mode skips the audit table's guard triggers: only the test harness does this.
+        # Replica mode skips the audit table's guard triggers (and the foreign keys' checks):
+        # only the test harness does this.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        large = conn.scalar(select(AuditEvent.id).offset(_TRUNCATE_FROM).limit(1))
+        if large is not None:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        conn.execute(text("SELECT " + ", ".join(
+            f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+            for t in tables if "id" in t.c)))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file with napflow's schema, built once: each test's database is a copy."""
+    path = tmp_path_factory.mktemp("template") / "napflow.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
     engine.dispose()
+    # WAL mode: the last connection's close checkpointed the log into the file.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -82,9 +127,18 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def engine(database_url):
+def engine(request, database_url):
+    """An engine on the test's database, with napflow's schema: a new SQLite file is a copy
+    of the template (building the schema costs three times as much), the run's PostgreSQL
+    schema is there already; any other database gets the schema built."""
+    url = make_url(database_url)
+    built = database_url in _SCHEMA_BUILT
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), url.database)
+        built = True
     engine = make_engine(database_url)
-    create_schema(engine)
+    if not built:
+        create_schema(engine)
     yield engine
     engine.dispose()
 
@@ -269,3 +323,17 @@ def tamper(engine) -> Callable[..., None]:
             for ddl in _SQLITE_GUARDS:
                 conn.execute(ddl)
     return run
+
+
+# The longest tests, collected first: pytest-xdist (`make test`) hands tests out in collection
+# order, one at a time (--maxschedchunk 1), so a worker that drew a long one is not left
+# running it alone at the end while the other has finished.
+LONGEST_FIRST = ("tests/model/", "tests/fuzz/", "tests/crash/",
+                 "tests/api/test_generated_client.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: within a rank, modules and their tests keep their order

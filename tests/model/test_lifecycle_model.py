@@ -1,4 +1,4 @@
-"""Model-based test of the lifecycle: random sequences, checked every step; 200 per database
+"""Model-based test of the lifecycle: random sequences, checked every step; 140 per database
 by default, 1,000 in CI (NAPFLOW_FULL=1). NAPFLOW_MODEL_EXAMPLES=50 runs fewer while working on
 the model (the coverage check at the end then may not hold).
 """
