@@ -70,6 +70,11 @@ def suspect_column(dialect: str) -> str:
     else:
         digest = f"{SQLITE_SHA256}({body_sql(dialect)})"
     return f"CASE WHEN hash = {digest} THEN 0 ELSE id END"
+    # `data` is spliced as raw text: only a whole JSON value there keeps the body's fields
+    # where they were hashed (a text that is not one could end early and let the next
+    # column's value pass as part of it). PostgreSQL's json type holds only valid JSON.
+    digest = f"{SQLITE_SHA256}({body_sql(dialect)})"
+    return f"CASE WHEN hash = {digest} AND (data IS NULL OR json_valid(data)) THEN 0 ELSE id END"
 
 
 def _sha256_hex(body: str) -> str:
@@ -101,7 +106,11 @@ def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool
         plan_id, seq, at, actor, action, from_state, to_state, cv, comment, data, prev = row
         data_json = canonical.get(data)
         if data_json is None:
-            data_json = canonical_data(data)
+            try:
+                data_json = canonical_data(data)
+            except ValueError:  # not a JSON text (SQLite allows it): not what was hashed
+                verdicts[event_id] = False
+                continue
             if len(canonical) < CANONICAL_CACHE:
                 canonical[data] = data_json
         try:

@@ -210,3 +210,21 @@ def test_id_ranges_cover_every_id_once_in_order():
         covered = [i for after, upto in ranges for i in range(after + 1, upto + 1)]
         assert covered == list(range(first, last + 1))
         assert len(ranges) == parts
+
+
+def test_data_that_is_not_json_at_all_is_a_break_not_a_crash(
+        reviewed_plan, engine, tamper, session_factory):  # noqa: F811
+    """SQLite lets `data` hold any text: one cut short is left to the recipe, which cannot
+    read it as JSON and so finds the event broken, instead of stopping the whole verify."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type holds only valid JSON")
+    plan_id, events = reviewed_plan()
+    assignment = json.dumps(events[1]["data"], sort_keys=True, separators=(",", ":"))
+    tamper(text("UPDATE audit_events SET data = :data WHERE id = :id").bindparams(
+        data=assignment[:-1], id=events[1]["id"]))
+
+    with session_factory() as session:
+        assert unconfirmed(session) == {events[1]["id"]}
+        found = [fields(r) for r in verify_log(session, workers=1)]
+    assert [(valid, seq) for plan, valid, _, _, seq, _ in found if plan == plan_id] == [
+        (False, 2)]
