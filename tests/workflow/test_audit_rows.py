@@ -101,13 +101,23 @@ def column_text(max_size: int):
     return st.one_of(plain, quirky.map(lambda q: q.replace("\x00", "")))
 
 
+# What the app puts in an event's `data`: an object (models.audit: dict or None) of values a
+# JSON text can hold. A bare number is not one: SQLite's JSON column has NUMERIC affinity and
+# would keep 2**63 as a REAL; nor is a float's infinity, which PostgreSQL's json refuses.
+finite_values = st.recursive(
+    st.none() | st.booleans() | big_ints | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12)
+event_data = st.dictionaries(texts, finite_values, max_size=4)
+
 stored_rows = st.fixed_dictionaries({
     # Above any seq the fixtures' chains reach, so (plan_id, seq) stays unique.
     "seq": st.integers(10**6, 2**31 - 1), "at": column_text(32), "actor": column_text(64),
     "action": column_text(64), "from_state": st.none() | column_text(64),
     "to_state": st.none() | column_text(64),
     "content_version": st.none() | st.integers(-(2**31), 2**31 - 1),
-    "comment": st.none() | column_text(500), "data": st.none() | json_values,
+    "comment": st.none() | column_text(500), "data": st.none() | event_data,
     "prev_hash": hex_hash,
 })
 
