@@ -6,14 +6,14 @@ page and as a page deep in the log (after a cursor): keyset pagination means bot
 range scan of the same index, so page 10,000 costs what page 1 does.
 """
 
-import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from models import AuditEvent, Grant, User
 from tests.audit_fill import START, fill
+from tests.query_plans import postgres_nodes, sqlite_plan
 from tests.sizes import size
 from workflow.audit_search import AuditFilters, search, seek_after
 
@@ -83,15 +83,8 @@ def _sqlite_problems(lines: list[str], index: str | tuple[str, ...] | None) -> l
     return found
 
 
-def _nodes(node: dict):
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
-
-
-def _postgres_problems(plan: dict, index: str | tuple[str, ...] | None,
+def _postgres_problems(nodes: list[dict], index: str | tuple[str, ...] | None,
                        table_rows: int) -> list[str]:
-    nodes = list(_nodes(plan["Plan"]))
     found = []
     if any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "audit_events"
            for n in nodes):
@@ -125,14 +118,9 @@ def test_every_search_seeks_an_index_and_no_page_sorts_the_log(filled, session_f
                                  ("deep page", seek_after(query, middle.at, middle.id))):
             sql = str(statement.limit(51).compile(filled, compile_kwargs={"literal_binds": True}))
             with filled.connect() as conn:
-                if dialect == "sqlite":
-                    lines = [row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
-                    found = _sqlite_problems(lines, index)
-                else:
-                    explained = conn.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar()
-                    plan = explained[0] if isinstance(explained, list) else json.loads(
-                        explained)[0]
-                    found = _postgres_problems(plan, index, total)
+                found = (_sqlite_problems(sqlite_plan(conn, sql), index)
+                         if dialect == "sqlite" else
+                         _postgres_problems(postgres_nodes(conn, sql), index, total))
             if found:
                 who = "operator" if caller is None else [g.role for g in caller.grants]
                 problems[f"{who} {filters} {where}"] = found

@@ -8,7 +8,6 @@ as its first page and as a page after a cursor: both must be a range scan of an 
 may instead sort one country's few plans in one state: see _postgres_problems).
 """
 
-import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from models import Grant, Plan, User
+from tests.query_plans import postgres_nodes, sqlite_plan
 from tests.sizes import size
 from workflow.engine import default_registry
 from workflow.tasks import REVIEW, TRANSITION, firing_query, firing_sources
@@ -76,14 +76,7 @@ def _sqlite_problems(lines: list[str], index: str) -> list[str]:
     return found
 
 
-def _nodes(node: dict):
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
-
-
-def _postgres_problems(plan: dict, index: str) -> list[str]:
-    nodes = list(_nodes(plan["Plan"]))
+def _postgres_problems(nodes: list[dict], index: str) -> list[str]:
     found = []
     if any(n["Node Type"] == "Seq Scan" for n in nodes):
         found.append("reads the whole table")
@@ -115,15 +108,9 @@ def test_each_states_tasks_are_one_index_range_first_page_or_deep(filled):
                 sql = str(firing_query(source, after, 51).compile(
                     filled, compile_kwargs={"literal_binds": True}))
                 with filled.connect() as conn:
-                    if dialect == "sqlite":
-                        found = _sqlite_problems(
-                            [row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))],
-                            index)
-                    else:
-                        explained = conn.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar()
-                        plan = explained[0] if isinstance(explained, list) else json.loads(
-                            explained)[0]
-                        found = _postgres_problems(plan, index)
+                    found = (_sqlite_problems(sqlite_plan(conn, sql), index)
+                             if dialect == "sqlite" else
+                             _postgres_problems(postgres_nodes(conn, sql), index))
                 if found:
                     problems[f"{[g.role for g in caller.grants]} {where}: {sql}"] = found
     assert problems == {}
