@@ -1,15 +1,16 @@
 """Verifying every chain in one streaming pass over the audit log, on one core or several.
 
-`verify_chain` reads one chain through the ORM, which costs a query per plan and an object per
-event. Here the log is read in id order as plain driver rows, keeping for each chain only a few
-values; each event's hash is checked by the database itself (workflow/audit_sql.py), and only
-an event it does not confirm is fetched whole and judged by the Python recipe. Both cores
-fetch: the ids are cut into contiguous ranges, one per worker process, each scanning its range
-of the same snapshot and returning, per chain, a *segment*: how its first event there starts
-(seq, prev_hash), how many events follow on intact, where it ends, and the first break inside
-it. Joining the segments in id order gives each chain's verdict, then the plan rows' stored
-heads and states are compared. The checks, their order and the reports are verify_chain's
-(workflow/audit.py), so both verifiers name the same first bad event."""
+`verify_chain` reads one chain, a query per plan, and hashes every event in Python by the
+contract's recipe. Here the log is read in id order as plain driver rows, keeping for each
+chain only a few values; each event's hash is checked by the database itself
+(workflow/audit_sql.py), and only an event it does not confirm is fetched whole and judged by
+the Python recipe. Both cores fetch: the ids are cut into contiguous ranges, one per worker
+process, each scanning its range of the same snapshot and returning, per chain, a *segment*:
+how its first event there starts (seq, prev_hash), how many events follow on intact, where it
+ends, and the first break inside it. Joining the segments in id order gives each chain's
+verdict, then the plan rows' stored heads and states are compared. The checks, their order and
+the reports are verify_chain's (workflow/audit.py), so both verifiers name the same first bad
+event."""
 
 import os
 import sqlite3

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Text, cast, select
 
 from models import AuditEvent
 from models.audit import HASHED_FIELDS
-from workflow.audit_rows import canonical_data, reference_hash, row_hash
+from workflow.audit_rows import canonical_data, recipe_matches, row_hash
 
 EVENTS = AuditEvent.__table__
 # Distinct `data` texts kept in canonical form, for a log whose events are mostly unconfirmed.
@@ -108,7 +108,7 @@ def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool
         if data_json is None:
             try:
                 data_json = canonical_data(data)
-            except ValueError:  # not a JSON text (SQLite allows it): not what was hashed
+            except (ValueError, RecursionError):  # no JSON Python reads: not what was hashed
                 verdicts[event_id] = False
                 continue
             if len(canonical) < CANONICAL_CACHE:
@@ -116,10 +116,7 @@ def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool
         try:
             intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
                                    comment, data_json, prev)
-        except TypeError:  # a column holding a value of another type (SQLite allows it)
-            intact = False
-        try:
-            verdicts[event_id] = intact or reference_hash(tuple(row)) == h
-        except TypeError:  # a blob (SQLite): no JSON value, so not what was hashed
-            verdicts[event_id] = False
+        except (TypeError, ValueError):  # a value of another type (SQLite allows it), or a
+            intact = False              # string UTF-8 cannot carry: the recipe decides
+        verdicts[event_id] = intact or recipe_matches(tuple(row), h)
     return verdicts
