@@ -19,13 +19,14 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
 from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
 from workflow.audit_rows import row_hash
-from workflow.audit_sql import judge, prepare, suspect_column, whole_rows
+from workflow.audit_sql import judge, lenient_text, prepare, suspect_column, whole_rows
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -92,33 +93,37 @@ def _batches(connection: Connection, after: int,
     judged in Python."""
     prepare(connection)
     canonical: dict[str | None, str] = {None: "null"}
-    done, python_left = after, 0
+    done, python_left, lenient = after, 0, False
     while done < upto:
         rows = _rows(connection, done, upto, not python_left)
         try:
-            for batch in rows:
-                if python_left:
-                    whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
-                              r[13], r[2], r[3]) for r in batch]
-                    yield batch, judge(whole, canonical)
-                else:
-                    suspects = [row[5] for row in batch if row[5]]
-                    yield batch, (judge(whole_rows(connection, suspects), canonical)
-                                  if suspects else {})
-                done = batch[-1][6]
-                if python_left:
-                    python_left -= 1
-                    if not python_left:
+            with lenient_text(connection, lenient):
+                for batch in rows:
+                    if python_left:
+                        whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
+                                  r[13], r[2], r[3]) for r in batch]
+                        yield batch, judge(whole, canonical)
+                    else:
+                        suspects = [row[5] for row in batch if row[5]]
+                        yield batch, (judge(whole_rows(connection, suspects), canonical)
+                                      if suspects else {})
+                    done = batch[-1][6]
+                    if python_left:
+                        python_left -= 1
+                        if not python_left:
+                            break
+                    elif len(suspects) * 4 > len(batch):
+                        python_left = RETRY
                         break
-                elif len(suspects) * 4 > len(batch):
-                    python_left = RETRY
-                    break
-            else:
-                done = upto
-        except sqlite3.OperationalError:
-            if python_left:
+                else:
+                    done = upto
+            lenient = False
+        except (sqlite3.OperationalError, DBAPIError):
+            if lenient or connection.dialect.name != "sqlite":
                 raise
-            python_left = 1
+            # SQLite's JSON functions refused a blob, or the driver text that is not UTF-8:
+            # the batch again, judged in Python, text read leniently.
+            python_left, lenient = max(python_left, 1), True
         finally:
             rows.close()
 

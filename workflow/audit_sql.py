@@ -11,6 +11,8 @@ type, a text the database quotes differently, a tampered row) is judged by the P
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Text, cast, select
 
@@ -86,6 +88,28 @@ def prepare(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.connection.driver_connection.create_function(
             SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
+
+
+def _surrogate_text(stored: bytes) -> str:
+    return stored.decode("utf-8", "surrogateescape")
+
+
+@contextmanager
+def lenient_text(connection: Connection, lenient: bool = True) -> Iterator[None]:
+    """While it lasts, SQLite text that is not UTF-8 (SQLite keeps any bytes it is given as
+    text, which only tampering does here) is read with each bad byte as a lone surrogate,
+    instead of failing the fetch: UTF-8 cannot carry one, so the recipe finds that event
+    broken. PostgreSQL checks text's encoding on its way in. Off by default: a Python
+    text_factory costs a call per value fetched."""
+    if not lenient or connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    kept, driver.text_factory = driver.text_factory, _surrogate_text
+    try:
+        yield
+    finally:
+        driver.text_factory = kept
 
 
 def whole_rows(connection: Connection, ids: list[int]) -> list[tuple]:

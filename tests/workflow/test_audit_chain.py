@@ -188,9 +188,16 @@ TAMPERING = {
         lambda p, e: [stored_data(e, 2, "[" * 2000 + "]" * 2000)], 2),
     "put half a surrogate pair in data": (
         lambda p, e: [stored_data(e, 2, '{"required":true,"username":"\\ud800"}')], 2),
+    # Bytes that are not UTF-8 kept as text (SQLite keeps any): in a column only the whole
+    # event's reading fetches, and in one the scan's every row fetches.
+    "write bytes that are not UTF-8 in actor": (lambda p, e: [
+        update(EVENTS).where(event_of(e, 3)).values(actor=text("CAST(x'6d616cff' AS TEXT)"))], 3),
+    "write bytes that are not UTF-8 in to_state": (lambda p, e: [
+        update(EVENTS).where(event_of(e, 4)).values(to_state=text("CAST(x'ff' AS TEXT)"))], 4),
 }
 # What the column types of PostgreSQL refuse to store: no attacker can leave it there.
-SQLITE_ONLY = {"cut data short (not JSON)"}
+SQLITE_ONLY = {"cut data short (not JSON)", "write bytes that are not UTF-8 in actor",
+               "write bytes that are not UTF-8 in to_state"}
 
 
 def tamperings(engine) -> dict:
