@@ -43,11 +43,12 @@ def _before() -> Response | None:
     for flag in ("user", "plan", "idempotency_key", "idempotency_replayed"):
         g.pop(flag, None)  # per request, even when requests share an app context
     # A write begins its one transaction now, before the token is read in it: no read
-    # transaction to end first. On SQLite, BEGIN IMMEDIATE holds the whole database, so the
-    # plan read here is read locked, once. PostgreSQL may abandon a row lock's wait
-    # (lock_timeout): the operation takes it, inside the view that transactions.py re-runs.
-    # A POST with an Idempotency-Key first claims the key in a transaction of its own
-    # (below), which on SQLite could not begin while this request held the write lock.
+    # transaction to end first. Its plan is read here locked, once (the operation finds it
+    # locked in this transaction): on SQLite BEGIN IMMEDIATE holds the whole database, on
+    # PostgreSQL the row is locked (SELECT ... FOR UPDATE), in a read run again when
+    # PostgreSQL abandons its lock wait (transactions.locked_read). A POST with an
+    # Idempotency-Key first claims the key in a transaction of its own (below), which on
+    # SQLite could not begin while this request held the write lock: its operation locks.
     keyed = request.method == "POST" and idempotency.HEADER in request.headers
     writing = (request.method in WRITES and not keyed
                and request.routing_exception is None)
@@ -62,10 +63,12 @@ def _before() -> Response | None:
     plan_id = (request.view_args or {}).get("plan_id")
     if plan_id is not None:
         # Kept for the request: the session's identity map holds it only while referenced,
-        # and the view's own load_plan then finds it without a second query (or, locking
-        # on PostgreSQL, without building it again).
-        g.plan = load_plan(db.session(), user, plan_id,
-                           lock=writing and db.locks_all_on_begin())
+        # and the view's own load_plan then finds it without a second query.
+        if writing:
+            g.plan = transactions.locked_read(
+                lambda: load_plan(db.session(), user, plan_id, lock=True))
+        else:
+            g.plan = load_plan(db.session(), user, plan_id)
     if any(NUL in str(value) for value in (request.view_args or {}).values()):
         raise NotFound("no such resource")
     body: Any = None

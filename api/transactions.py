@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from api import errors, idempotency
 from runtime import db
@@ -27,6 +28,7 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
 BACKOFF_CAP_SECONDS = 0.5  # ...up to this
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def transient(err: DBAPIError) -> bool:
@@ -65,14 +67,32 @@ def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
                 return errors.problem(409, "conflict", "Conflict",
                                       "a concurrent request changed the same data; retry")
             except OperationalError as err:
-                session.rollback()
-                if attempt >= attempts or not transient(err):
-                    raise
-                log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
-                            request.method, request.path, err.orig.sqlstate, attempt + 1,
-                            attempts)
-                # Random, so that the transactions that collided do not collide again.
-                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS,
-                                                 BACKOFF_SECONDS * 2 ** attempt)))
-                db.begin_write()
+                begin_again(session, err, attempt, attempts)
     return run
+
+
+def locked_read(read: Callable[[], T]) -> T:
+    """Run `read`, the writing transaction's first locking read, which the request pipeline
+    makes (its 404 comes before the body's 400 and the view's 422): run again, in a new
+    transaction, when the database abandons its lock wait, as `in_one_transaction` runs a view
+    again. Only the read is repeated: what the pipeline did before it (the token's principal,
+    plain values) holds for the new transaction as it holds for a view run again."""
+    session, attempts = db.session(), current_app.config["TRANSACTION_ATTEMPTS"]
+    for attempt in count(1):
+        try:
+            return read()
+        except OperationalError as err:
+            begin_again(session, err, attempt, attempts)
+
+
+def begin_again(session: Session, err: OperationalError, attempt: int, attempts: int) -> None:
+    """Roll back the abandoned transaction and, after a random pause, begin a new one; or
+    raise `err` when it is not transient or this was the last attempt."""
+    session.rollback()
+    if attempt >= attempts or not transient(err):
+        raise err
+    log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
+                request.method, request.path, err.orig.sqlstate, attempt + 1, attempts)
+    # Random, so that the transactions that collided do not collide again.
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
+    db.begin_write()

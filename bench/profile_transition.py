@@ -1,11 +1,14 @@
-"""Profile transitions in-process (no HTTP server): `python bench/profile_transition.py [N]`.
+"""Profile transitions in-process (no HTTP server):
+`python bench/profile_transition.py [N] [--database sqlite|postgresql]`.
 
 Cycles plans through submit_for_review / request_changes with Flask's test client on a
-temporary SQLite database and prints pyinstrument's profile, then the cost of one transition
-unprofiled (wall and CPU time: on a shared machine the CPU time is the steadier figure) and
-the SQL statements it sends.
+temporary SQLite database, or a private schema on the bench's PostgreSQL (dropped after), and
+prints pyinstrument's profile, then the cost of one transition unprofiled (wall and CPU time:
+on a shared machine the CPU time is the steadier figure; on PostgreSQL the server's own work
+is in the wall time only) and the SQL statements it sends.
 """
 
+import argparse
 import sys
 import tempfile
 import time
@@ -18,16 +21,33 @@ from pyinstrument import Profiler  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.run import NEXT, prepare  # noqa: E402
+from bench.run import NEXT, postgres_schema, prepare  # noqa: E402
 
 QUERIES = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    url = f"sqlite:///{tempfile.mkdtemp(prefix='napflow-profile-')}/profile.db"
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("count", type=int, nargs="?", default=2000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    if args.database == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='napflow-profile-')}/profile.db"
+        profile(url, args.count)
+        return
+    url, drop = postgres_schema()
+    if url is None:
+        sys.exit(1)
+    try:
+        profile(url, args.count)
+    finally:
+        drop()
+
+
+def profile(url: str, count: int) -> None:
     token, states = prepare(url, 50)
-    client = create_app({"DATABASE_URL": url}).test_client()
+    app = create_app({"DATABASE_URL": url})
+    client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     ids = sorted(states)
 
@@ -58,7 +78,7 @@ def main() -> None:
     print(f"{count} transitions in-process: {1000 * wall / count:.2f} ms each, "
           f"{1000 * cpu / count:.2f} ms of CPU (not profiled)")
     sent: dict[str, list[str]] = {}
-    engine = client.application.extensions["napflow.db"].engine
+    engine = app.extensions["napflow.db"].engine
     for _ in range(2):  # the first plan, forth and back
         trigger = NEXT[states[ids[0]]][0]
         listener = lambda *args, t=trigger: sent.setdefault(t, []).append(args[2])  # noqa: E731
@@ -68,6 +88,7 @@ def main() -> None:
     for trigger, statements in sent.items():
         counted = [s for s in statements if s.split(None, 1)[0].upper() in QUERIES]
         print(f"{trigger}: {len(counted)} SQL statements (BEGIN, COMMIT aside)")
+    engine.dispose()  # its connections hold the schema that the caller drops
 
 
 if __name__ == "__main__":

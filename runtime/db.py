@@ -43,18 +43,14 @@ def begin_write() -> Session:
     """End the request's reads so far and start its one writing transaction.
 
     On SQLite this is BEGIN IMMEDIATE: concurrent writers queue for the lock instead of
-    failing on upgrade; on PostgreSQL rows are locked by the operations themselves.
+    failing on upgrade; on PostgreSQL a plan's row is locked when it is read
+    (`workflow.access.load_plan`).
     """
     s = session()
     if s.in_transaction():
         s.commit()
     s.connection(execution_options={WRITE_LOCK: True})
     return s
-
-
-def locks_all_on_begin() -> bool:
-    """True on SQLite, where the writing transaction holds the whole database from its start."""
-    return database().engine.dialect.name == "sqlite"
 
 
 def _close_session(_exc: BaseException | None) -> None:

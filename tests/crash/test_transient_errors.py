@@ -3,8 +3,11 @@ again by the server: the client gets the normal answer, and the work is done exa
 
 The error is injected into the real database conversation, on the audit event's INSERT, so
 the failed attempt had already changed the plan row (and written a content version) in the
-transaction it lost.
+transaction it lost; or on the plan's locking read, which the request pipeline makes before
+the view runs (a lock wait PostgreSQL abandoned, as `lock_timeout` does).
 """
+
+import re
 
 import psycopg.errors
 import pytest
@@ -25,14 +28,20 @@ def database_url(postgres_url):
     return postgres_url
 
 
+AUDIT_INSERT = re.compile(r"^INSERT INTO audit_events")
+PLAN_LOCK = re.compile(r"^SELECT .*\bFROM plans\b.*\bFOR UPDATE$", re.DOTALL)
+
+
 @pytest.fixture
 def inject(app):
-    """inject(ErrorClass, times=n): the next n statements writing an audit event fail so."""
+    """inject(ErrorClass, times=n, on=pattern): the next n statements matching `pattern`
+    (by default, those writing an audit event) fail so."""
     engine, raised, listeners = app.extensions["napflow.db"].engine, [], []
 
-    def arm(error: type[psycopg.Error], times: int = 1) -> list[str]:
+    def arm(error: type[psycopg.Error], times: int = 1,
+            on: re.Pattern = AUDIT_INSERT) -> list[str]:
         def fail(_conn, _cursor, statement, _params, _context, _many):
-            if statement.startswith("INSERT INTO audit_events") and len(raised) < times:
+            if on.search(statement) and len(raised) < times:
                 raised.append(error.sqlstate)
                 raise error(f"{error.__name__} injected by the test")
         event.listen(engine, "before_cursor_execute", fail)
@@ -49,11 +58,19 @@ def events(session, plan_id, action):
         AuditEvent.plan_id == plan_id, AuditEvent.action == action))
 
 
-@pytest.mark.parametrize("error", TRANSIENT, ids=lambda e: e.sqlstate)
+# (error, the statement it is injected on): the audit INSERT, in the view; the plan's
+# locking read, in the request pipeline, abandoned as a lock wait is (lock_timeout, deadlock).
+FAILURES = [*(pytest.param(error, AUDIT_INSERT, id=f"{error.sqlstate}-on-audit-insert")
+              for error in TRANSIENT),
+            *(pytest.param(error, PLAN_LOCK, id=f"{error.sqlstate}-on-plan-lock")
+              for error in (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected))]
+
+
+@pytest.mark.parametrize(("error", "on"), FAILURES)
 def test_a_transition_is_run_again_and_done_once(client, people, make_plan, inject,
-                                                 session_factory, error):
+                                                 session_factory, error, on):
     plan_id = make_plan("national_approval")
-    raised = inject(error)
+    raised = inject(error, on=on)
 
     response = client.post(f"/api/v1/plans/{plan_id}/transitions",
                            headers=people["approver"].headers, json={"trigger": "approve"})
@@ -131,3 +148,24 @@ def test_other_database_errors_are_not_run_again(client, people, make_plan, inje
     assert response.status_code == 503 and raised == ["57014"]
     with session_factory() as session:
         assert session.get(Plan, plan_id).state == "national_approval"
+
+
+
+def test_lock_waits_abandoned_every_time_are_503_and_nothing_changed(app, client, people,
+                                                                     make_plan, inject,
+                                                                     session_factory):
+    plan_id = make_plan("draft")
+    etag = client.get(f"/api/v1/plans/{plan_id}", headers=people["drafter"].headers).headers["ETag"]
+    raised = inject(psycopg.errors.LockNotAvailable, times=1000, on=PLAN_LOCK)
+
+    response = client.patch(f"/api/v1/plans/{plan_id}", headers={
+        **people["drafter"].headers, "If-Match": etag},
+        json={"content": dict(SAMPLE_CONTENT, summary="Never written")})
+
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "unavailable"
+    assert len(raised) == app.config["TRANSACTION_ATTEMPTS"]
+    with session_factory() as session:
+        assert session.get(Plan, plan_id).content_version == 1
+        assert events(session, plan_id, "edit") == 0
+
