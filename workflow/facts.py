@@ -69,7 +69,11 @@ def plan_facts(session: Session, plan: Plan, actor: User) -> PlanFacts:
     decisions: dict[str, str] = {}
     authors: set[str] = set()
     content: dict[str, Any] | None = None
-    for kind, name, required, decision, number, version_content in session.execute(
+    # Sent with Core: its rows are plain values, and the ORM's execution around them cost
+    # about a fifth of the query. The flush stands in for the ORM's autoflush, so the guards
+    # read what the operation wrote (operations flush already: this one finds nothing to do).
+    session.flush()
+    for kind, name, required, decision, number, version_content in session.connection().execute(
             _facts_query(), {"plan_id": plan.id, "revision": plan.revision,
                              "content_version": plan.content_version,
                              "first_version": plan.revision_first_version}):
