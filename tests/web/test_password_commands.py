@@ -9,8 +9,8 @@ NEW = "lantern orbit meadow"
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+def runner(web_app):
+    return web_app.test_cli_runner()
 
 
 def test_a_user_added_with_a_password_signs_in_with_it(runner, browser, db):
