@@ -1,1 +1,1 @@
-"""What the API and the pages share at run time (the lead's layout move replaces this shim)."""
+"""What the running app's requests share, API and pages alike: the database session per request."""
