@@ -31,7 +31,7 @@ def test_the_api_keeps_its_problem_json(client, people):
 @pytest.fixture(scope="module")
 def failing_app():
     """An app whose extra pages raise what a page's operation may raise."""
-    from api import create_app
+    from app import create_app
 
     app = create_app({"DATABASE_URL": "sqlite://", "TESTING": True, "WTF_CSRF_ENABLED": False})
     raises = {

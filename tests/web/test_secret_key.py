@@ -32,7 +32,7 @@ def test_workers_starting_together_all_get_the_same_key(tmp_path):
 
 
 def test_an_app_without_a_configured_key_uses_its_instance_folders(monkeypatch):
-    from api import create_app
+    from app import create_app
 
     monkeypatch.delenv("NAPFLOW_SECRET_KEY", raising=False)
     app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": None, "TESTING": True})

@@ -70,7 +70,7 @@ def test_a_success_clears_the_failures_before_it(known, browser, db):
 
 
 def test_the_count_is_shared_by_two_servers_on_one_database(known, app, database_url):
-    from api import create_app
+    from app import create_app
 
     other = create_app({"DATABASE_URL": database_url, "TESTING": True,
                         **{k: app.config[k] for k in ("PASSWORD_TIME_COST",
