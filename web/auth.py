@@ -87,6 +87,7 @@ def sign_in():
     # A new session for the signed-in user: nothing from before (a planted session id, an
     # old CSRF token) carries over.
     session.clear()
+    session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME unused, browser open or not
     login_user(page_session.PageUser.of(signed_in))
     return redirect(safe_next(form.next.data))
 

@@ -2,10 +2,15 @@
 nothing fetched from elsewhere, and a Content-Security-Policy that would refuse it anyway."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
 FRONTEND = STATIC.parent / "frontend"
@@ -86,3 +91,15 @@ def test_pages_carry_the_security_headers_and_the_api_does_not_need_them(browser
     assert page.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert "Content-Security-Policy" not in client.get("/openapi.json").headers
+
+
+@pytest.mark.skipif(not (FRONTEND / "node_modules" / "govuk-frontend").is_dir()
+                    or shutil.which("npx") is None,
+                    reason="web/frontend/node_modules absent (CI never runs npm): "
+                           "`cd web/frontend && npm ci` to compare a fresh build")
+def test_the_committed_build_is_what_the_sources_build(tmp_path):
+    subprocess.run([str(FRONTEND / "build.sh")], check=True, capture_output=True,
+                   env={**os.environ, "NAPFLOW_STATIC_OUT": str(tmp_path)}, timeout=300)
+    for name in ("napflow.css", "govuk-frontend.min.js", "govuk-frontend-LICENSE.txt"):
+        assert (tmp_path / name).read_bytes() == (STATIC / name).read_bytes(), (
+            f"web/static/{name} is not what web/frontend builds: run web/frontend/build.sh")

@@ -89,3 +89,16 @@ def test_every_page_of_the_sign_in_journey_is_translated(app, people, browser, s
 def test_the_page_language_is_the_best_available_match(browser, accept, lang):
     page = browser().client.get("/sign-in", headers={"Accept-Language": accept})
     assert f'<html lang="{lang}" dir="ltr"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("template, value, shown", [
+    ("{{ v | date }}", "2026-12-03", "Dec 3, 2026"),
+    ("{{ v | date }}", "2026-12-03T09:15:00.000000Z", "Dec 3, 2026"),
+    ("{{ v | date('long') }}", "2027-06-30", "June 30, 2027"),
+    ("{{ v | datetime }}", "2026-12-03T09:15:00.000000Z", "Dec 3, 2026, 9:15:00\u202fAM"),
+    ("{{ v | number }}", 1234567, "1,234,567"),
+    ("{{ v | date }}{{ v | datetime }}{{ v | number }}", None, ""),
+])
+def test_dates_and_numbers_are_formatted_by_babel_for_the_locale(app, template, value, shown):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert app.jinja_env.from_string(template).render(v=value) == shown
