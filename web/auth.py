@@ -21,6 +21,7 @@ from workflow.passwords import MAX_LENGTH, Hashing
 
 log = logging.getLogger(__name__)
 
+
 class SignInForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Enter your username")),
@@ -68,9 +69,10 @@ def sign_in():
         signed_in = signing.sign_in(writing, form.username.data, form.password.data,
                                     Hashing.from_config(config), throttle)
     except signing.SignInFailed:
-        # Not in the audit log (web/README.md says why); the name only as the count keys it.
-        log.info("sign-in refused for %r from %s", signing.normalize(form.username.data),
-                 request.remote_addr)
+        # Not in the audit log (web/README.md says why), and not the name typed either: it
+        # may be a password typed in the wrong field. A throttled name is logged: by then it
+        # is a name someone keeps trying.
+        log.info("sign-in refused from %s", request.remote_addr)
         form.form_errors.append(_l("The username or password is not right"))
         return _sign_in_page(form, 422)
     except signing.TooManySignIns as refused:

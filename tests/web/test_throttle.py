@@ -118,3 +118,15 @@ def test_racing_guesses_are_each_counted_and_only_five_are_checked(known, app,
     assert sorted(outcomes) == ["SignInFailed"] * 5 + ["TooManySignIns"] * 7
     assert len(checked) == 5
     assert attempts(db, "drafter") == 5  # the refused ones were rolled back, not counted
+
+
+def test_names_whose_window_has_passed_are_forgotten(known, browser, db, session_factory):
+    pages = browser()
+    for name in ("typo-name", "my secret password"):
+        pages.sign_in(name, "wrong guess!")
+    with write_session(session_factory) as session:  # 15 minutes go by
+        session.execute(update(SignInAttempts).values(
+            window_start=SignInAttempts.window_start - timedelta(minutes=15)))
+    pages.sign_in("someone-else", "wrong guess!")
+    db.rollback()
+    assert db.scalars(select(SignInAttempts.username)).all() == ["someone-else"]
