@@ -4,6 +4,7 @@ however malformed, makes a page answer 500."""
 import pytest
 from flask import Flask
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
@@ -38,6 +39,7 @@ def failing_app():
         "not-found": NotFound("no plan 7"), "forbidden": Forbidden("not a drafter"),
         "invalid": ValidationFailed({"title": ["blank"]}), "crash": RuntimeError("bug"),
         "busy": OperationalError("SELECT 1", {}, Exception("database is locked")),
+        "stale": StaleDataError("UPDATE plans expected 1 row, matched 0"),
     }
     for name, error in raises.items():
         app.add_url_rule(f"/raise/{name}", name, _raiser(error))
@@ -57,6 +59,7 @@ def _raiser(error: Exception):
     ("invalid", 422, "there is a problem with this request"),
     ("crash", 500, "there is a problem with the service"),
     ("busy", 503, "the service is busy"),
+    ("stale", 409, "Someone else changed this first"),
 ])
 def test_a_refusal_or_a_failure_in_a_page_is_a_page(failing_app: Flask, name, status, words):
     response = failing_app.test_client().get(f"/raise/{name}")
