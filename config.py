@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -35,6 +36,10 @@ class Config:
     PASSWORD_MEMORY_KIB = int(os.environ.get("NAPFLOW_PASSWORD_MEMORY_KIB", str(64 * 1024)))
     PASSWORD_PARALLELISM = int(os.environ.get("NAPFLOW_PASSWORD_PARALLELISM", "4"))
 
+    # A page session left unused this long ends (the signed cookie carries its time, checked
+    # on every request; each request starts the period again).
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("NAPFLOW_SESSION_HOURS",
+                                                                      "8")))
     # The session cookie is HttpOnly and SameSite=Lax; Secure is decided per request (web/),
     # set whenever the request came over HTTPS.
     SESSION_COOKIE_HTTPONLY = True

@@ -105,12 +105,16 @@ def demo_command(tokens_file: Path | None, events: int | None, seed: int) -> Non
     if events is not None:
         return _scale_demo(events, seed, target)
     with transaction() as session:
-        loaded = demo.load(session, CLI_ACTOR)
+        loaded = demo.load(session, CLI_ACTOR, Hashing.from_config(current_app.config))
     demo.write_tokens_file(target, loaded.tokens)
     click.echo(f"demo: {loaded.new_users} users and {loaded.new_plans} plans created "
                f"({len(loaded.tokens)} demo users, {loaded.plans} demo plans in all)")
     click.echo(demo.tokens_table(loaded.tokens))
     click.echo(f"tokens written to {target} (`source {target}`)")
+    click.echo(f"pages: sign in at /sign-in as any demo user above (tha-drafter, "
+               f"tha-customs, tha-approver, committee...) with the password "
+               f"{demo.DEMO_PASSWORD!r} ({loaded.passwords_set} set now; a password set "
+               f"otherwise is kept)")
 
 
 def _scale_demo(events: int, seed: int, target: Path) -> None:

@@ -14,6 +14,11 @@ from demo.data import ASEAN, PLANS, demo_users
 from models import Plan, User
 from workflow import service, users
 from workflow.countries import is_iso3
+from workflow.passwords import Hashing, check_new_password
+
+# Every demo user's password for the pages (README): the demo's users are public anyway.
+# Set only for a demo user with no password yet, so one an operator set stays theirs.
+DEMO_PASSWORD = "napflow-demo"
 
 
 @dataclass
@@ -33,14 +38,16 @@ class Loaded:
     new_users: int = 0
     new_plans: int = 0
     plans: int = 0
+    passwords_set: int = 0
 
 
-def load(session: Session, actor: str) -> Loaded:
-    """Create what is missing of the demo, and a new token for every demo user."""
+def load(session: Session, actor: str, hashing: Hashing | None = None) -> Loaded:
+    """Create what is missing of the demo, and a new token for every demo user; with
+    `hashing`, give DEMO_PASSWORD to each demo user that has no password."""
     missing = [code for code in ASEAN if not is_iso3(code)]
     if missing:  # the demo promises real ISO codes; fail loudly if the ISO list disagrees
         raise RuntimeError(f"not ISO 3166-1 alpha-3 codes: {missing}")
-    loaded = Loaded()
+    loaded, digest = Loaded(), None
     for username, grants in demo_users():
         user = session.scalars(select(User).where(User.username == username)).one_or_none()
         if user is None:
@@ -48,6 +55,12 @@ def load(session: Session, actor: str) -> Loaded:
             loaded.new_users += 1
         else:  # only the hash of earlier tokens is stored: the one way to show one is anew
             token = users.issue_token(session, actor, user)
+        if hashing is not None and user.password_hash is None:
+            if digest is None:  # one Argon2 hash for all: ~0.1 s each at production cost
+                check_new_password(DEMO_PASSWORD)
+                digest = hashing.hash(DEMO_PASSWORD)
+            users.store_password_hash(session, actor, user, digest)
+            loaded.passwords_set += 1
         loaded.tokens.append(DemoToken(username, user.grant_strings(), token))
     for spec in PLANS:
         exists = session.scalar(select(Plan.id).where(Plan.country == spec["country"],
@@ -92,7 +105,8 @@ def tokens_table(tokens: list[DemoToken]) -> str:
 def write_tokens_file(path: Path, tokens: list[DemoToken]) -> None:
     """Shell `export` lines, readable by the owner only, replaced whole (never half-written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# napflow demo tokens: `source` this file; `napflow demo` writes new ones.\n"]
+    lines = ["# napflow demo tokens: `source` this file; `napflow demo` writes new ones.\n",
+             f"# On the pages, every demo user signs in with the password {DEMO_PASSWORD}\n"]
     lines += [f"export {t.variable}={shlex.quote(t.token)}\n" for t in tokens]
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -21,4 +21,5 @@ class SignInAttempts(Base):
 
     username: Mapped[str] = mapped_column(String(TRIED_NAME_LENGTH), primary_key=True)
     attempts: Mapped[int]
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Indexed: rows whose window has passed are deleted as later attempts come in.
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,5 +1,6 @@
 """Signing in and out: the form, the throttle's answer, and where the user goes next."""
 
+import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -9,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from models import TRIED_NAME_LENGTH
 from web import session as page_session
@@ -18,11 +19,15 @@ from web.transaction import writing
 from workflow import sign_in as signing
 from workflow.passwords import MAX_LENGTH, Hashing
 
+log = logging.getLogger(__name__)
+
 
 class SignInForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Enter your username")),
-        Length(max=TRIED_NAME_LENGTH, message=_l("Enter your username"))])
+        Length(max=TRIED_NAME_LENGTH, message=_l("Enter your username")),
+        # NUL: no username holds one, and PostgreSQL text cannot store one to count it.
+        Regexp(r"^[^\x00]*$", message=_l("Enter your username"))])
     # No rule on what a password looks like: a refusal here would tell a guesser something.
     # The bound only keeps one request from making the server hash megabytes.
     password = PasswordField(_l("Password"), validators=[
@@ -64,9 +69,15 @@ def sign_in():
         signed_in = signing.sign_in(writing, form.username.data, form.password.data,
                                     Hashing.from_config(config), throttle)
     except signing.SignInFailed:
+        # Not in the audit log (web/README.md says why), and not the name typed either: it
+        # may be a password typed in the wrong field. A throttled name is logged: by then it
+        # is a name someone keeps trying.
+        log.info("sign-in refused from %s", request.remote_addr)
         form.form_errors.append(_l("The username or password is not right"))
         return _sign_in_page(form, 422)
     except signing.TooManySignIns as refused:
+        log.warning("sign-in throttled for %r from %s", signing.normalize(form.username.data),
+                    request.remote_addr)
         minutes = -(-refused.retry_after // 60)
         form.form_errors.append(ngettext(
             "Too many failed sign-ins for this username. Try again in %(num)d minute.",
@@ -78,6 +89,7 @@ def sign_in():
     # A new session for the signed-in user: nothing from before (a planted session id, an
     # old CSRF token) carries over.
     session.clear()
+    session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME unused, browser open or not
     login_user(page_session.PageUser.of(signed_in))
     return redirect(safe_next(form.next.data))
 

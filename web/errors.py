@@ -11,6 +11,7 @@ from collections.abc import Callable
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from web.security import is_page
@@ -50,6 +51,8 @@ def status_of(error: BaseException) -> int:
         return error.status
     if isinstance(error, OperationalError):
         return 503  # the database is busy or unreachable
+    if isinstance(error, StaleDataError):
+        return 409  # the row's version moved between our read and our write
     return 500
 
 

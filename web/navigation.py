@@ -37,5 +37,8 @@ def items() -> list[dict]:
         if item.roles and not any(current_user.countries_for(role) for role in item.roles):
             continue
         href = url_for(item.endpoint)
-        shown.append({"href": href, "text": item.text, "current": request.path == href})
+        # A plan's page is within Plans: the item is marked for its whole section.
+        within = href != "/" and request.path.startswith(href.rstrip("/") + "/")
+        shown.append({"href": href, "text": item.text,
+                      "current": "page" if request.path == href else "true" if within else ""})
     return shown

@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from runtime import db
+from web.security import is_page
 from workflow.sign_in import SignedIn, session_principal
 from workflow.users import Principal
 
@@ -36,9 +37,18 @@ class PageUser(Principal):
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request
-    came over HTTPS (behind a proxy, as the proxy reports it), and never sent over plain HTTP
-    after that; over HTTP (`make run`) a Secure cookie would never come back."""
+    """Flask's signed-cookie sessions, for pages only, with the cookie marked Secure whenever
+    the request came over HTTPS (behind a proxy, as the proxy reports it), and never sent
+    over plain HTTP after that; over HTTP (`make run`) a Secure cookie would never come back.
+
+    The API's requests get no session at all: only a bearer token authenticates them, so a
+    browser's cookie can never act on the API for another site (no CSRF there), and an API
+    response neither reads nor sets a cookie (nor varies by one)."""
+
+    def open_session(self, app: Flask, request: Request):
+        if not is_page(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure

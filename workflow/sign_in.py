@@ -85,6 +85,7 @@ def count_attempt(session: Session, name: str, throttle: Throttle, now: datetime
     """Count one more attempt for `name` (a window older than `throttle.window` starts
     again at 1); refuse it when the window already holds `max_failures`."""
     table = SignInAttempts.__table__
+    _forget_expired(session, now - throttle.window)
     expired = table.c.window_start <= now - throttle.window
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # One statement, so two servers counting the same name at once both count.
@@ -97,6 +98,20 @@ def count_attempt(session: Session, name: str, throttle: Throttle, now: datetime
     if attempts > throttle.max_failures:
         raise TooManySignIns(as_utc(window_start) + throttle.window - now)
     return attempts
+
+
+# Expired rows deleted per attempt, at most: each attempt cleans up a little, none a lot.
+FORGET_BATCH = 100
+
+
+def _forget_expired(session: Session, cutoff: datetime) -> None:
+    """Delete some rows whose window has passed: without this every name ever tried (a
+    password typed into the name field, too) would stay. Rows another transaction holds are
+    skipped on PostgreSQL, so two sign-ins cleaning up at once never wait on each other or
+    deadlock; SQLite has one writer at a time anyway."""
+    old = (select(SignInAttempts.username).where(SignInAttempts.window_start <= cutoff)
+           .limit(FORGET_BATCH).with_for_update(skip_locked=True))
+    session.execute(delete(SignInAttempts).where(SignInAttempts.username.in_(old)))
 
 
 def _record_sign_in(session: Session, user_id: int, name: str, checked: str,

@@ -59,19 +59,20 @@ def _push_request_context():
     one for the whole test, and with it one database session)."""
 
 
-@pytest.fixture(autouse=True)
-def _page_settings(app):
-    """TestingConfig's cheap password hashing (the shared test app is built on Config), and
-    CSRF checked as in production: every test posts its forms with the token."""
+@pytest.fixture
+def web_app(app):
+    """The test app with TestingConfig's cheap password hashing (the shared test app is built
+    on Config), and CSRF checked as in production: every test posts its forms with the token."""
     app.config.update(PASSWORD_TIME_COST=TestingConfig.PASSWORD_TIME_COST,
                       PASSWORD_MEMORY_KIB=TestingConfig.PASSWORD_MEMORY_KIB,
                       PASSWORD_PARALLELISM=TestingConfig.PASSWORD_PARALLELISM,
                       WTF_CSRF_ENABLED=True)
+    return app
 
 
 @pytest.fixture
-def hashing(app) -> Hashing:
-    return Hashing.from_config(app.config)
+def hashing(web_app) -> Hashing:
+    return Hashing.from_config(web_app.config)
 
 
 @pytest.fixture
@@ -84,9 +85,9 @@ def set_password(session_factory, hashing) -> Callable[..., None]:
 
 
 @pytest.fixture
-def browser(app) -> Callable[[], Pages]:
+def browser(web_app) -> Callable[[], Pages]:
     """browser() is a new browser, signed in as nobody."""
-    return lambda: Pages(app.test_client())
+    return lambda: Pages(web_app.test_client())
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Signing out ends every session of the user, in every browser; only a POST with CSRF does."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from models import AuditEvent
@@ -50,3 +52,18 @@ def test_sign_out_is_not_a_link(signed_in):
     assert response.status_code == 405
     assert response.headers["Allow"] and "POST" in response.headers["Allow"]
     assert pages.get("/account").status_code == 200
+
+
+def test_a_session_left_unused_past_its_lifetime_has_ended(signed_in, app):
+    pages = signed_in("drafter")
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=-1)  # as if hours went by
+    assert pages.get("/account").status_code == 302
+
+
+def test_a_signed_in_browser_has_no_session_on_the_api(signed_in):
+    """The API knows bearer tokens only: a page session's cookie does nothing there, so
+    another site's page cannot act on the API through the browser (no CSRF on the API)."""
+    pages = signed_in("drafter")
+    response = pages.client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.vary

@@ -3,9 +3,10 @@
 # The built files are committed: `make run` and CI never run npm.
 set -euo pipefail
 cd "$(dirname "$0")"
-static=../static
+static=${NAPFLOW_STATIC_OUT:-../static}  # another folder: to compare a fresh build
 [ -d node_modules/govuk-frontend ] || npm ci --no-audit --no-fund
 npx sass --no-source-map --no-error-css --style=compressed --load-path=node_modules \
+    napflow.scss "$static/napflow.css"
 # The brand stays out: no @font-face (GDS Transport), and no url() at all, so the CSS asks
 # for nothing napflow does not serve (no crown, no crest, no font files, no CDN).
 if grep -q -e '@font-face' -e 'url(' "$static/napflow.css"; then
