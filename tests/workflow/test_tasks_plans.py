@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pycountry
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from models import Grant, Plan, User
+from tests.audit_fill import analyze
 from tests.query_plans import postgres_nodes, sqlite_plan
 from tests.sizes import size
 from workflow.engine import default_registry
@@ -61,8 +62,7 @@ def filled(engine):
             "committee_from_seq": 9 if state in ("submitted", "acknowledged") else None})
     with engine.begin() as conn:
         conn.execute(insert(Plan), rows)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE"))
+    analyze(engine)
     return engine
 
 
