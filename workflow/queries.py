@@ -132,6 +132,14 @@ def list_reviews(session: Session, user: User, plan: Plan, after: int | None,
                 limit)
 
 
+def last_reviewed_version(session: Session, user: User, plan: Plan) -> int | None:
+    """The content version `user` last gave a decision on, in any revision: where the
+    reviewer's "changes since the version I last reviewed" starts. None if it never did."""
+    return session.scalar(select(Review.content_version)
+                          .where(Review.plan_id == plan.id, Review.user_id == user.id)
+                          .order_by(Review.id.desc()).limit(1))
+
+
 # -- audit -------------------------------------------------------------------------------
 def _committee_events(plan: Plan):
     return and_(AuditEvent.seq >= plan.committee_from_seq,
