@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from api import db
 from api.auth import current_user
 from api.plans import listing, plan_listing
 from api.schemas import (
@@ -19,6 +18,7 @@ from api.schemas import (
     VerifySchema,
     page_of,
 )
+from runtime import db
 from workflow import audit_search, queries
 from workflow.access import load_plan
 from workflow.audit import verify_chain

@@ -2,7 +2,7 @@
 
 from flask import g, request
 
-from api import db
+from runtime import db
 from workflow import users
 from workflow.errors import Unauthenticated
 from workflow.users import Principal

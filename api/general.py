@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from api import db
 from api.auth import current_user
 from api.plans import listing
 from api.schemas import (
@@ -21,6 +20,7 @@ from api.schemas import (
     task_page,
 )
 from models import utcnow
+from runtime import db
 from workflow import overview, tasks
 from workflow.engine import default_registry
 from workflow.errors import NotFound

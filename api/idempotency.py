@@ -9,9 +9,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from api import db
 from models import IdempotencyRecord, User, as_utc, canonical_json, utcnow
 from models.db import write_session
+from runtime import db
 from workflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
 
 HEADER = "Idempotency-Key"

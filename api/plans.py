@@ -5,7 +5,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from api import db
 from api.auth import current_user
 from api.fields import encode_cursor
 from api.openapi import ETAG, LOCATION
@@ -20,6 +19,7 @@ from api.schemas import (
     page_of,
     plan_page,
 )
+from runtime import db
 from workflow import queries, service
 from workflow.access import load_plan
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from api import audit, auth, db, errors, general, idempotency, plans, reviews, transactions
+from api import audit, auth, errors, general, idempotency, plans, reviews, transactions
 from api.transactions import WRITES
+from runtime import db
 from workflow.access import load_plan
 from workflow.errors import BadRequest, NotFound, ValidationFailed
 

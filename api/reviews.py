@@ -4,7 +4,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from api import db
 from api.auth import current_user
 from api.plans import plan_listing
 from api.schemas import (
@@ -15,6 +14,7 @@ from api.schemas import (
     ReviewSchema,
     page_of,
 )
+from runtime import db
 from workflow import queries, service
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/plans",

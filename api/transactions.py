@@ -19,7 +19,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from api import db, errors, idempotency
+from api import errors, idempotency
+from runtime import db
 
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from pyinstrument import Profiler  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from api import create_app  # noqa: E402
+from app import create_app  # noqa: E402
 from bench.run import NEXT, prepare  # noqa: E402
 
 QUERIES = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")

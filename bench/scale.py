@@ -1,6 +1,6 @@
 """`make bench`, scale part: what reads cost at 10,000 events and at BENCH_SCALE (1,000,000).
 
-Both databases come from `napflow demo --scale` (api/demo_scale.py, same seed and proportions);
+Both databases come from `napflow demo --scale` (demo/scale.py, same seed and proportions);
 SQLite files are cached in bench/.cache/ by size and generator version, and PostgreSQL (a
 private schema, dropped afterwards) is built by the generator the first time and filled from
 the cached SQLite rows afterwards. Each request runs in-process through the Flask test client
@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, event, func, select  # noqa: E402
 
-from api import create_app, demo_scale  # noqa: E402
 from api.schemas import encode_cursor  # noqa: E402
+from app import create_app  # noqa: E402
 from bench.run import BIN, PG_URL, postgres_schema  # noqa: E402
+from demo import scale as demo_scale  # noqa: E402
 from models import AuditEvent, Base, Plan, as_utc  # noqa: E402
 from models.db import create_schema, make_engine  # noqa: E402
 

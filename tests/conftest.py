@@ -288,8 +288,8 @@ def app(database_url, engine, session_factory):
     The same app object serves every test: each test points it at its own database (the
     `engine` fixture's, built as the app would build it) and gets the configuration back as
     it was, so what one test sets (`app.config["CLOCK"]`) never reaches the next."""
-    from api import create_app
-    from api.db import Database
+    from app import create_app
+    from runtime.db import Database
 
     if not _APP:
         _APP.append(create_app({"DATABASE_URL": "sqlite://", "TESTING": True}))

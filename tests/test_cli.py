@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from api import create_app
+from app import create_app
 from models import AuditEvent, User, event_hash, utcnow
 from workflow import users
 from workflow.audit_search import EVENT_FIELDS as EXPORT_FIELDS

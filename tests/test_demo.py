@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from api.demo_data import ASEAN, PLANS, demo_users
+from demo.data import ASEAN, PLANS, demo_users
 from models import AuditEvent, Plan, User
 from workflow import users
 from workflow.audit import verify_all
@@ -101,7 +101,7 @@ def test_demo_is_rerunnable_and_issues_fresh_tokens(runner, session_factory, tmp
 
 def test_demo_writes_its_tokens_to_the_instance_folder_by_default(tmp_path, database_url,
                                                                    engine):
-    from api import create_app
+    from app import create_app
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     app.instance_path = str(tmp_path / "instance")
@@ -115,7 +115,7 @@ def test_demo_writes_its_tokens_to_the_instance_folder_by_default(tmp_path, data
 
 # -- the console script and the server, in their own processes (SQLite only) -----------
 def napflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from cli.commands import main; main()", *args],
                           env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -147,8 +147,8 @@ def free_port() -> int:
 def test_serve_answers_on_a_fresh_database(operator_env):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
-         "--workers", "1"],
+        [sys.executable, "-c", "from cli.commands import main; main()", "serve",
+         "--port", str(port), "--workers", "1"],
         env=operator_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline, answer = time.monotonic() + 30, None

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, or_, select, text
 
-from api import demo_scale
+from demo import scale as demo_scale
 from models import AuditEvent, Plan, ReviewerAssignment, as_utc, event_hash, isoformat
 from models.audit import HASHED_FIELDS
 from workflow.audit import verify_chain

@@ -17,7 +17,7 @@ import pytest
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
 
-from api import create_app
+from app import create_app
 from models import utcnow
 
 PACKAGE = "napflow_generated_client"

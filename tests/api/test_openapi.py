@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from api import create_app, schemas
+from api import schemas
+from app import create_app
 from tests.workflow.test_definitions import MEMO
 from workflow import service, users
 from workflow.content import OBLIGATIONS, MeasureSchema

@@ -27,7 +27,7 @@ from tests.conftest import Person, private_postgres_schema
 from workflow import users
 
 HOST = "127.0.0.1"  # every request of these tests goes to the loopback interface only
-CLI = [sys.executable, "-c", "from api.cli import main; main()"]
+CLI = [sys.executable, "-c", "from cli.commands import main; main()"]
 
 
 def free_port() -> int:

@@ -6,9 +6,9 @@ import sqlite3
 import pytest
 from sqlalchemy import func, select
 
-from api import create_app
-from api import db as api_db
+from app import create_app
 from models import AuditEvent, Plan
+from runtime import db as api_db
 
 
 @pytest.fixture

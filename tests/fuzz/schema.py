@@ -3,7 +3,7 @@
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from api import create_app
+from app import create_app
 from tests.fuzz import steering
 
 # A request valid for the schema must succeed, except for what the request cannot show: the

@@ -5,7 +5,7 @@ import random
 from importlib import resources
 from typing import Any
 
-from api.demo_data import ALL, content, measure
+from demo.data import ALL, content, measure
 from workflow.content import normalize_content
 from workflow.countries import is_iso3
 

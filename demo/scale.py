@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
-from api.demo_scale_data import GLOBAL_CAST, GOALS, NATIONAL_CAST, TITLES, content_pool, un_members
-from api.demo_scale_plan import PACE, Cast, Life, Walker
+from demo.scale_data import GLOBAL_CAST, GOALS, NATIONAL_CAST, TITLES, content_pool, un_members
+from demo.scale_plan import PACE, Cast, Life, Walker
 from models import (
     GENESIS_HASH,
     ApiToken,

@@ -35,14 +35,14 @@ def init_app(app: Flask) -> None:
 
 
 def main() -> None:
-    """Console script `napflow`: the app's commands, as `flask --app api` would show them."""
-    from api import create_app
+    """Console script `napflow`: the app's commands, as `flask --app app` would show them."""
+    from app import create_app
 
     FlaskGroup(create_app=create_app, help=__doc__).main(prog_name="napflow")
 
 
 def _database():
-    from api.db import database
+    from runtime.db import database
 
     return database()
 
@@ -98,7 +98,7 @@ def init_db_command() -> None:
 @with_appcontext
 def demo_command(tokens_file: Path | None, events: int | None, seed: int) -> None:
     """Load demo users and plans (once) and issue fresh tokens for the demo users."""
-    from api import demo
+    from demo import seed as demo
 
     target = tokens_file or Path(current_app.instance_path) / "demo-tokens.env"
     if events is not None:
@@ -113,7 +113,8 @@ def demo_command(tokens_file: Path | None, events: int | None, seed: int) -> Non
 
 
 def _scale_demo(events: int, seed: int, target: Path) -> None:
-    from api import demo, demo_scale
+    from demo import scale as demo_scale
+    from demo import seed as demo
 
     db = _database()
     db.create_schema()
@@ -144,7 +145,7 @@ SCALE_SAMPLE = ("tha-drafter", "tha-customs", "tha-viewer", "committee", "audito
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @with_appcontext
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the API with gunicorn (the app `api.wsgi:app` is), creating the schema first."""
+    """Serve the API with gunicorn (the app `app.wsgi:app` is), creating the schema first."""
     db = _database()
     db.create_schema()
     # Workers are forked from this process: they must not inherit its pooled connections.
@@ -154,7 +155,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn run from Python; each worker builds its app as `api.wsgi:app` does."""
+    """gunicorn run from Python; each worker builds its app as `app.wsgi:app` does."""
 
     def __init__(self, options: dict[str, Any]):
         self.options = options
@@ -169,7 +170,7 @@ class GunicornServer(BaseApplication):
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
-        from api import create_app
+        from app import create_app
 
         return create_app()
 

@@ -1,4 +1,4 @@
-"""The database as the app sees it: one engine per app, one session per request."""
+"""The database as the app sees it (API and pages): one engine per app, a session per request."""
 
 from dataclasses import dataclass
 

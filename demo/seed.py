@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.demo_data import ASEAN, PLANS, demo_users
+from demo.data import ASEAN, PLANS, demo_users
 from models import Plan, User
 from workflow import service, users
 from workflow.countries import is_iso3

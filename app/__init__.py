@@ -1,0 +1,27 @@
+"""The napflow Flask application: `create_app` builds it, nothing is built at import time."""
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(test_config: dict[str, Any] | type | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(test_config, dict):
+        app.config.from_mapping(test_config)
+    elif test_config is not None:
+        app.config.from_object(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from api import rest
+    from cli import commands as cli
+    from runtime import db
+
+    db.init_app(app)
+    rest.init_app(app)
+    cli.init_app(app)
+    return app

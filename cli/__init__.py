@@ -1,0 +1,1 @@
+"""The `napflow` command line: database, demo, server, users and audit commands."""
