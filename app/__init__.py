@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config
+from config import Config, instance_secret_key
 
 
 def create_app(test_config: dict[str, Any] | type | None = None) -> Flask:
@@ -16,12 +16,16 @@ def create_app(test_config: dict[str, Any] | type | None = None) -> Flask:
     elif test_config is not None:
         app.config.from_object(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
+    import web
     from api import rest
     from cli import commands as cli
     from runtime import db
 
     db.init_app(app)
     rest.init_app(app)
+    web.init_app(app)  # after the API: the pages' error handlers wrap the API's
     cli.init_app(app)
     return app

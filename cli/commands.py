@@ -24,6 +24,7 @@ from workflow.audit_head import PublishedHead, matches, publish_head
 from workflow.audit_scan import PARALLEL_FROM, verify_log
 from workflow.audit_search import EXPORT_FORMATS, AuditFilters, export, search
 from workflow.errors import NapflowError, ValidationFailed
+from workflow.passwords import Hashing
 
 # Who the audit log names for changes made from the command line.
 CLI_ACTOR = "cli"
@@ -187,18 +188,43 @@ def _echo_token(token: str, about: str) -> None:
     click.echo(token)
 
 
+def _prompt_password(name: str) -> str:
+    # Asked twice, never echoed, never an argument (it would stay in the shell's history).
+    return click.prompt(f"Password for {name} (to sign in on the pages)", hide_input=True,
+                        confirmation_prompt=True, err=True)
+
+
 @users_group.command("add")
 @click.argument("name")
 @click.option("--grant", "grants", multiple=True, metavar="ROLE[:ISO3]",
               help="A grant; repeat for several.")
 @click.option("--expires", metavar="DURATION", help="Token lifetime, as 90d, 12h, 30m or 2w.")
+@click.option("--password", "with_password", is_flag=True,
+              help="Also ask for a password, to sign in on the pages.")
 @with_appcontext
-def users_add(name: str, grants: tuple[str, ...], expires: str | None) -> None:
+def users_add(name: str, grants: tuple[str, ...], expires: str | None,
+              with_password: bool) -> None:
     """Create user NAME and print its first token (shown this once)."""
+    password = _prompt_password(name) if with_password else None
     with transaction() as session:
         user, token = users.add_user(session, CLI_ACTOR, name, list(grants), expires)
+        if password is not None:
+            users.set_password(session, CLI_ACTOR, name, password,
+                               Hashing.from_config(current_app.config))
         held = ", ".join(user.grant_strings()) or "no grants"
     _echo_token(token, f"created {name} ({held}); its token, shown this once:")
+
+
+@users_group.command("password")
+@click.argument("name")
+@with_appcontext
+def users_password(name: str) -> None:
+    """Set or change NAME's password for the pages; NAME's page sessions end."""
+    password = _prompt_password(name)
+    with transaction() as session:
+        users.set_password(session, CLI_ACTOR, name, password,
+                           Hashing.from_config(current_app.config))
+    click.echo(f"password of {name} set; {name}'s page sessions have ended")
 
 
 @users_group.command("grant")

@@ -5,6 +5,7 @@ from models.base import Base, as_utc, isoformat, utcnow
 from models.idempotency import IdempotencyRecord
 from models.plan import GENESIS_HASH, ContentVersion, Plan
 from models.review import DECISIONS, Review, ReviewerAssignment
+from models.sign_in import TRIED_NAME_LENGTH, SignInAttempts
 from models.user import (
     COUNTRY_ROLES,
     GLOBAL_ROLES,
@@ -20,6 +21,7 @@ from models.user import (
 __all__ = [
     "AuditEvent", "SystemChainHead", "canonical_json", "event_hash", "Base", "as_utc",
     "isoformat", "utcnow", "IdempotencyRecord", "GENESIS_HASH", "ContentVersion", "Plan",
-    "DECISIONS", "Review", "ReviewerAssignment", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
+    "DECISIONS", "Review", "ReviewerAssignment", "TRIED_NAME_LENGTH", "SignInAttempts",
+    "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
     "ApiToken", "Grant", "GrantHolder", "User", "hash_token", "token_usable",
 ]

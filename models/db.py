@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 from models.audit import canonical_json
 from models.base import Base
@@ -64,9 +65,18 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create every table (and the audit table's guard triggers) that does not exist yet, and
-    every index a table that exists lacks (create_all leaves an existing table as it is)."""
+    every column and index a table that exists lacks (create_all leaves an existing table as
+    it is). A column added later is nullable or has a server default, so adding it to a table
+    with rows is always possible."""
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
+        columns = {table: {column["name"] for column in found}
+                   for (_, table), found in inspect(conn).get_multi_columns().items()}
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if column.name not in columns.get(table.name, {column.name}):
+                    ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
         # One catalog query for every table's indexes (on PostgreSQL), not one per index.
         present = {name for indexes in inspect(conn).get_multi_indexes().values()
                    for name in (index["name"] for index in indexes)}
@@ -81,15 +91,23 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One writing transaction: committed when the block ends, rolled back if it raises."""
-    session = factory()
-    session.connection(execution_options={WRITE_LOCK: True})
+def committing(session: Session) -> Iterator[Session]:
+    """`session`'s transaction, committed when the block ends, rolled back if it raises."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One writing transaction: committed when the block ends, rolled back if it raises."""
+    session = factory()
+    session.connection(execution_options={WRITE_LOCK: True})
+    try:
+        with committing(session):
+            yield session
     finally:
         session.close()

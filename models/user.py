@@ -48,6 +48,12 @@ class User(GrantHolder, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An Argon2id hash (PHC string, parameters included) for signing in on the pages; None:
+    # the user has only API tokens.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Part of every page session's login id: raising it (sign-out, a new password) ends every
+    # session the user has, in every browser and on every server.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     grants: Mapped[list["Grant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Grant.id", lazy="selectin"

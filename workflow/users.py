@@ -26,6 +26,7 @@ from models import (
 from workflow.audit import append_event
 from workflow.countries import is_iso3
 from workflow.errors import NotFound, Unauthenticated, ValidationFailed
+from workflow.passwords import Hashing, check_new_password
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 DURATION = re.compile(r"^(\d+)([mhdw])$")
@@ -127,6 +128,20 @@ def revoke_tokens(session: Session, actor: str, username: str) -> int:
                  data={"username": username, "tokens": count})
     session.flush()
     return count
+
+
+def set_password(session: Session, actor: str, username: str, password: str,
+                 hashing: Hashing) -> User:
+    """Give `username` a password for the pages (or a new one): every page session signed in
+    with the old one ends, as it would for a stolen password."""
+    check_new_password(password)
+    user = get_user(session, username)
+    user.password_hash = hashing.hash(password)
+    user.session_version += 1
+    session.flush()
+    append_event(session, plan=None, actor=actor, action="password_set",
+                 data={"username": username})
+    return user
 
 
 @dataclass(frozen=True)

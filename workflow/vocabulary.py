@@ -11,7 +11,8 @@ from workflow.terms import Term
 
 # Audit actions that are not triggers: changes to a plan, and to users (the system chain).
 PLAN_ACTIONS = ("create", "edit", "assign_reviewer", "remove_reviewer", "review")
-USER_ACTIONS = ("user_add", "grant", "revoke", "token_issue", "token_revoke")
+USER_ACTIONS = ("user_add", "grant", "revoke", "token_issue", "token_revoke", "password_set",
+                "sign_in", "sign_out")
 TASK_KINDS = ("transition", "review")
 
 
