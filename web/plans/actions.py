@@ -72,7 +72,8 @@ def plan_action(plan_id: int, trigger: str):
             return redirect(url_for("web.plan", plan_id=plan_id))
         form.etag.data = plan.etag
         return _step(plan, trigger, form, needs)
-    if not form.validate_on_submit() or (needs and not _asked(form, needs)):
+    valid = form.validate_on_submit()
+    if not (_asked(form, needs) and valid):
         if not needs:
             return render_plan(plan_id, status=422, fire_form=form)
         return _step(plan, trigger, form, needs, 422)

@@ -94,7 +94,8 @@ class SubmissionForm(FireForm):
     publication_consent = RadioField(
         _l("May the Committee publish this plan?"),
         choices=[SelectChoice("yes", _l("Yes, the Committee may publish it")),
-                 SelectChoice("no", _l("No, it is for the Committee only"))])
+                 SelectChoice("no", _l("No, it is for the Committee only"))],
+        validate_choice=False)  # the step asks for it in its own words (web/plans/actions.py)
     # Set once the answers were checked: only then does the plan go to the Committee.
     confirmed = HiddenField()
 
