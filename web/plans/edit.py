@@ -154,6 +154,10 @@ def plan_edit(plan_id: int):
         if isinstance(err, ValidationFailed):
             err = _asked(err)
         show_refusal(form, err, _fields(form, rows))
+        # The list of measures reports its rows' errors as validating it would, so that the
+        # form counts as refused (the layout's title says "Error:").
+        row_errors = [entry.errors for entry in form.measures.entries]
+        form.measures.errors = row_errors if any(row_errors) else []
         return _page(form, load_plan(db.session(), current_user, plan_id), err.status)
     if version != _number(form.from_version.data):
         flash(_("Your changes are saved as version %(number)d.", number=version), "success")

@@ -11,7 +11,7 @@ from workflow import service
 
 def etag_on(response) -> str:
     """The ETag the page's forms carry: the plan as the user saw it."""
-    found = re.search(r'name="etag" value="([^"]+)"', response.get_data(as_text=True))
+    found = re.search(r'name="etag"[^>]* value="([^"]+)"', response.get_data(as_text=True))
     return html.unescape(found.group(1))
 
 
