@@ -26,7 +26,9 @@ MAX_COMPARED_PAIRS = 2500
 PieceKind = Literal["equal", "insert", "delete"]
 MeasureKind = Literal["added", "removed", "changed", "unchanged"]
 
-_WORD = re.compile(r"\S+")
+# A word, or a run of punctuation: "exports." becoming "exports and borders." is two words
+# added before the full stop, not one word replaced by three.
+_WORD = re.compile(r"\w+|[^\w\s]+")
 
 
 @dataclass(frozen=True)

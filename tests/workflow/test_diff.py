@@ -34,6 +34,10 @@ def stacked(change: FieldChange) -> str:
     ("", "Secure every source.", " / {+Secure every source.+}"),
     ("Secure every source.", "", "[-Secure every source.-] / "),
     ("register sources", "Register sources", "[-register-] sources / {+Register+} sources"),
+    ("Control exports.", "Control exports and borders.",
+     "Control exports. / Control exports {+and borders+}."),
+    ("category 1-3 sources", "category 1-4 sources",
+     "category 1-[-3-] sources / category 1-{+4+} sources"),
     # Spacing is not a change: a line re-wrapped reads as the same words, each as written.
     ("secure\nevery source", "secure every  source",
      "secure\nevery source / secure every  source"),

@@ -23,7 +23,8 @@ def text(response) -> str:
     """The page's main content as a reader sees it: tags dropped, spaces collapsed."""
     page = response.get_data(as_text=True)
     main = page[page.index("<main"):page.index("</main>")]
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", main))).strip()
+    inline = re.sub(r"</?(span|ins|del)\b[^>]*>", "", main)  # no space where a mark begins
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", inline))).strip()
 
 
 def actions_of(db: Session, plan_id: int) -> list[tuple[str, str]]:
