@@ -87,12 +87,15 @@ def lifecycle(workflow: Workflow, state: str) -> list[dict[str, Any]]:
 
 def actions(session: Session, plan: Plan, workflow: Workflow) -> list[dict[str, Any]]:
     """The triggers this user may fire now (service.available_triggers), each with what it
-    asks for: `needs` names the request guards of its transition (a comment, the submission's
-    reference and consent), read from the definition, so that the page asks for them."""
+    asks for (`needs`: the request guards of its transition, a comment or the submission's
+    reference and consent) and the state it leads to (`dest`), both read from the definition:
+    the page asks for the one and says the other ("Request changes" by a reviewer sends the
+    plan back to draft, which a review's decision of the same name does not)."""
     found = []
     for available in service.available_triggers(session, current_user, plan):
         transition = workflow.transition(available["trigger"], plan.state)
-        found.append({**available, "needs": transition.requires if transition else ()})
+        found.append({**available, "needs": transition.requires if transition else (),
+                      "dest": transition.dest if transition else plan.state})
     return found
 
 

@@ -153,3 +153,12 @@ def test_the_committee_does_not_find_a_plan_before_its_submission(make_plan, sig
     plan_id = make_plan("approved")
 
     assert signed_in("committee").get(f"/plans/{plan_id}").status_code == 404
+
+
+def test_each_action_says_where_it_takes_the_plan(make_plan, signed_in):
+    plan_id = make_plan("stakeholder_review")
+
+    page = text(signed_in("reviewer").get(f"/plans/{plan_id}"))
+
+    # The trigger sends the plan back; a review's decision of the same name does not.
+    assert "Request changes Moves the plan to “Draft”. Your review of version 1" in page
