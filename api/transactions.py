@@ -8,30 +8,17 @@ the lock up front (BEGIN IMMEDIATE), and "database is locked" after the busy tim
 a long wait, answered 503 with Retry-After.
 """
 
-import logging
-import random
-import time
 from collections.abc import Callable, Iterable
 from functools import wraps
-from itertools import count
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import errors, idempotency
 from runtime import db
 
-RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
-BACKOFF_CAP_SECONDS = 0.5  # ...up to this
-log = logging.getLogger(__name__)
-
-
-def transient(err: DBAPIError) -> bool:
-    """True when the database abandoned the transaction and asks for it to be run again."""
-    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def commit_writes(app: Flask, blueprint_names: Iterable[str]) -> None:
@@ -53,8 +40,9 @@ def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         if request.method not in WRITES:
             return view(*args, **kwargs)
-        session, attempts = db.session(), current_app.config["TRANSACTION_ATTEMPTS"]
-        for attempt in count(1):
+        session = db.session()
+
+        def attempt() -> Response:
             try:
                 response: Response = current_app.make_response(view(*args, **kwargs))
                 idempotency.record_in(session, response)
@@ -64,15 +52,9 @@ def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
                 session.rollback()
                 return errors.problem(409, "conflict", "Conflict",
                                       "a concurrent request changed the same data; retry")
-            except OperationalError as err:
+            except OperationalError:
                 session.rollback()
-                if attempt >= attempts or not transient(err):
-                    raise
-                log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
-                            request.method, request.path, err.orig.sqlstate, attempt + 1,
-                            attempts)
-                # Random, so that the transactions that collided do not collide again.
-                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS,
-                                                 BACKOFF_SECONDS * 2 ** attempt)))
-                db.begin_write()
+                raise
+
+        return db.run_again_if_abandoned(attempt, before_again=db.begin_write)
     return run

@@ -10,7 +10,7 @@ from web.plans.forms import FireForm, SubmissionForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
 from web.terms import name
-from web.transaction import writing
+from web.writes import write
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, NotFound, UnknownTrigger
@@ -85,11 +85,9 @@ def plan_action(plan_id: int, trigger: str):
         data = {"reference": form.reference.data,
                 "publication_consent": CONSENT[form.publication_consent.data]}
     try:
-        with writing() as session:
-            fired = service.fire(session, current_user, plan_id, trigger,
-                                 comment=form.comment.data or None, data=data,
-                                 if_match=form.etag.data or None)
-            state = fired.state
+        state = write(lambda session: service.fire(
+            session, current_user, plan_id, trigger, comment=form.comment.data or None,
+            data=data, if_match=form.etag.data or None).state)
     except NapflowError as err:
         show_refusal(form, err, {"comment": form.comment})
         plan = load_plan(db.session(), current_user, plan_id)

@@ -13,7 +13,7 @@ from runtime import db
 from web.blueprint import bp
 from web.plans.forms import EditForm, MeasureForm
 from web.plans.refusals import show_refusal
-from web.transaction import writing
+from web.writes import write
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, PreconditionFailed, ValidationFailed
@@ -143,11 +143,9 @@ def plan_edit(plan_id: int):
         return _page(form, plan, 422)
     content, rows = _content(form)
     try:
-        with writing() as session:
-            edited = service.edit_plan(session, current_user, plan_id, title=form.title.data,
-                                       content=content, if_match=form.etag.data,
-                                       require_if_match=True)
-            version = edited.content_version
+        version = write(lambda session: service.edit_plan(
+            session, current_user, plan_id, title=form.title.data, content=content,
+            if_match=form.etag.data, require_if_match=True).content_version)
     except PreconditionFailed:
         return _conflict(form, plan_id)
     except NapflowError as err:

@@ -12,7 +12,7 @@ from web.blueprint import bp
 from web.plans.forms import AssignForm, FireForm, ReviewForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
-from web.transaction import writing
+from web.writes import write
 from workflow import queries, service
 from workflow.access import load_plan
 from workflow.errors import NapflowError
@@ -42,9 +42,9 @@ def plan_assign_reviewer(plan_id: int):
     if form.errors:
         return render_plan(plan_id, status=422, assign_form=form)
     try:
-        with writing() as session:
-            service.assign_reviewer(session, current_user, plan_id, username=form.username.data,
-                                    required=form.required.data, due=due)
+        write(lambda session: service.assign_reviewer(
+            session, current_user, plan_id, username=form.username.data,
+            required=form.required.data, due=due))
     except NapflowError as err:
         show_refusal(form, err, {"username": form.username, "due": form.due})
         return render_plan(plan_id, status=err.status, assign_form=form)
@@ -55,8 +55,8 @@ def plan_assign_reviewer(plan_id: int):
 @bp.route("/plans/<int:plan_id>/reviewers/<username>/remove", methods=["POST"])
 def plan_remove_reviewer(plan_id: int, username: str):
     try:
-        with writing() as session:
-            service.remove_reviewer(session, current_user, plan_id, username)
+        write(lambda session: service.remove_reviewer(session, current_user, plan_id,
+                                                     username))
     except NapflowError as err:
         form = FireForm()  # no fields: it carries the refusal to the page's error summary
         show_refusal(form, err)
@@ -72,9 +72,9 @@ def plan_review(plan_id: int):
     if not form.validate_on_submit():
         return render_plan(plan_id, status=422, review_form=form)
     try:
-        with writing() as session:
-            service.record_review(session, current_user, plan_id, decision=form.decision.data,
-                                  comment=(form.comment.data or "").strip() or None)
+        write(lambda session: service.record_review(
+            session, current_user, plan_id, decision=form.decision.data,
+            comment=(form.comment.data or "").strip() or None))
     except NapflowError as err:
         show_refusal(form, err, {"decision": form.decision, "comment": form.comment})
         return render_plan(plan_id, status=err.status, review_form=form)
