@@ -17,7 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow.content import DOMAINS, MEASURE_STATUSES, OBLIGATIONS
@@ -38,6 +38,16 @@ assert set(OBLIGATION_NAMES) == set(OBLIGATIONS) and set(DOMAIN_NAMES) == set(DO
 assert set(STATUS_NAMES) == set(MEASURE_STATUSES)
 
 
+def nul_free(_form, field) -> None:
+    """PostgreSQL text cannot hold NUL: a typed one is refused here, as the API refuses it,
+    rather than failing in the database."""
+    if "\x00" in (field.data or ""):
+        raise ValidationError(_l("Remove the NUL character: it cannot be stored"))
+
+
+TEXT = [nul_free]
+
+
 def options(names: dict) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in names.items()]
 
@@ -52,9 +62,9 @@ class MeasureForm(Form):
 
     obligation = SelectField(_l("Obligation"), choices=[
         SelectChoice("", _l("Choose an obligation")), *options(OBLIGATION_NAMES)])
-    description = TextAreaField(_l("Description"))
-    lead_agency = StringField(_l("Lead agency"))
-    due = StringField(_l("Due date (optional)"))
+    description = TextAreaField(_l("Description"), validators=TEXT)
+    lead_agency = StringField(_l("Lead agency"), validators=TEXT)
+    due = StringField(_l("Due date (optional)"), validators=TEXT)
     domains = CheckboxesField(_l("Domains (optional)"), choices=options(DOMAIN_NAMES))
     assistance_needed = BooleanField(_l("Assistance is needed for this measure"))
     status = SelectField(_l("Status"), choices=options(STATUS_NAMES), default="planned")
@@ -67,10 +77,10 @@ class MeasureForm(Form):
 
 
 class EditForm(FlaskForm):
-    title = StringField(_l("Title"))
-    summary = TextAreaField(_l("Summary (optional)"))
-    period_start = StringField(_l("Start (optional)"))
-    period_end = StringField(_l("End (optional)"))
+    title = StringField(_l("Title"), validators=TEXT)
+    summary = TextAreaField(_l("Summary (optional)"), validators=TEXT)
+    period_start = StringField(_l("Start (optional)"), validators=TEXT)
+    period_end = StringField(_l("End (optional)"), validators=TEXT)
     measures = FieldList(FormField(MeasureForm), min_entries=0)
     # What the drafter started from: the plan's ETag (the If-Match rule of the API) and the
     # content version, to show what changed when someone else saved first.
@@ -86,11 +96,11 @@ class FireForm(FlaskForm):
 
     trigger = HiddenField()
     etag = HiddenField()
-    comment = TextAreaField(_l("Comment"))
+    comment = TextAreaField(_l("Comment"), validators=TEXT)
 
 
 class SubmissionForm(FireForm):
-    reference = StringField(_l("Note verbale or letter reference"))
+    reference = StringField(_l("Note verbale or letter reference"), validators=TEXT)
     publication_consent = RadioField(
         _l("May the Committee publish this plan?"),
         choices=[SelectChoice("yes", _l("Yes, the Committee may publish it")),
@@ -104,10 +114,10 @@ class AssignForm(FlaskForm):
     username = SelectField(_l("Reviewer"), validators=[InputRequired(_l("Choose a reviewer"))])
     required = BooleanField(_l("Their approval is required before the plan is endorsed"),
                             default=True)
-    due = StringField(_l("Due date (optional)"))
+    due = StringField(_l("Due date (optional)"), validators=TEXT)
 
 
 class ReviewForm(FlaskForm):
     decision = RadioField(_l("Your decision"), choices=options(DECISION_NAMES),
                           validators=[InputRequired(_l("Choose approve or request changes"))])
-    comment = TextAreaField(_l("Comment (required to request changes)"))
+    comment = TextAreaField(_l("Comment (required to request changes)"), validators=TEXT)

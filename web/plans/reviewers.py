@@ -15,7 +15,7 @@ from web.plans.refusals import show_refusal
 from web.writes import write
 from workflow import queries, service
 from workflow.access import load_plan
-from workflow.errors import NapflowError
+from workflow.errors import NapflowError, NotFound
 
 
 def parse_date(field) -> date | None:
@@ -54,6 +54,8 @@ def plan_assign_reviewer(plan_id: int):
 
 @bp.route("/plans/<int:plan_id>/reviewers/<username>/remove", methods=["POST"])
 def plan_remove_reviewer(plan_id: int, username: str):
+    if "\x00" in username:  # no one is called so, and PostgreSQL text cannot hold it
+        raise NotFound(f"{username!r} is not a reviewer of plan {plan_id}")
     try:
         write(lambda session: service.remove_reviewer(session, current_user, plan_id,
                                                      username))

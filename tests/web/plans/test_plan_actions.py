@@ -189,3 +189,29 @@ def test_another_countrys_plan_is_not_found_when_acting_on_it(make_plan, signed_
 
     assert response.status_code == 404
     assert "Page not found" in text(response)
+
+
+# A NUL character, which PostgreSQL text cannot hold, in every field and path a page takes.
+@pytest.mark.parametrize(("path", "form"), [
+    ("/plans/{id}/actions/withdraw", {"comment": "no\x00"}),
+    ("/plans/{id}/actions/approve", {"comment": "\x00"}),
+    ("/plans/{id}/actions/with\x00draw", {"comment": "no"}),
+    ("/plans/{id}/reviews", {"decision": "request_changes", "comment": "a\x00b"}),
+    ("/plans/{id}/reviewers", {"username": "reviewer", "due": "2030-01-01\x00"}),
+    ("/plans/{id}/reviewers", {"username": "revi\x00ewer"}),
+    ("/plans/{id}/reviewers/revi\x00ewer/remove", {}),
+    ("/plans/{id}/edit", {"title": "T\x00", "save": "y"}),
+    ("/plans/{id}/edit", {"title": "T", "measures-0-obligation": "OP1",
+                          "measures-0-description": "d\x00", "measures-0-lead_agency": "a",
+                          "save": "y"}),
+])
+def test_a_nul_character_is_refused_on_the_page_never_a_server_error(
+        make_plan, signed_in, engine, path, form):
+    plan_id = make_plan("draft")
+    drafter = signed_in("drafter")
+
+    with unchanged(engine):
+        response = drafter.post(path.format(id=plan_id), form)
+
+    assert 400 <= response.status_code < 500
+    assert "text/html" in response.content_type
