@@ -124,6 +124,7 @@ def render_plan(plan_id: int, *, status: int = 200, fire_form: FireForm | None =
         assign_form.username.choices = [SelectChoice("", ""), *map(SelectChoice, assignable)]
     page = render_template(
         "plans/show.html", plan=view, etag=plan.etag, country=country_name(plan.country),
+        workflow_title=workflow.title,
         groups=measures_by_obligation(view["content"]), obligation_names=OBLIGATION_NAMES,
         domain_names=DOMAIN_NAMES, status_names=STATUS_NAMES, decision_names=DECISION_NAMES,
         steps=lifecycle(workflow, plan.state), actions=actions(session, plan, workflow),
