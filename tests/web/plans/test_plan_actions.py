@@ -71,6 +71,12 @@ def test_nothing_goes_to_the_committee_before_the_answers_are_checked(make_plan,
     assert ("Reference NV/THA/2026/0321 Change the reference Publication The Committee may "
             "publish it Change whether the Committee may publish it") in page
     assert "This cannot be undone" in page
+    # "Change" goes back to the step with the answers given.
+    change = re.search(r'href="([^"]+)">Change<span class="govuk-visually-hidden"> the reference',
+                       checked.get_data(as_text=True)).group(1)
+    again = submitter.get(html.unescape(change)).get_data(as_text=True)
+    assert 'value="NV/THA/2026/0321"' in again
+    assert re.search(r'value="yes" checked', again)
 
     submitter.post(f"/plans/{plan_id}/actions/submit_to_committee",
                    {"etag": etag_on(checked), **SUBMISSION, "confirmed": "1"})
