@@ -132,6 +132,7 @@ def render_plan(plan_id: int, *, status: int = 200, fire_form: FireForm | None =
         and current_user.holds_exactly("drafter", plan.country),
         assign_form=assign_form, fire_form=fire_form or FireForm(),
         review_form=review_form or (ReviewForm() if reviewing else None),
+        mine=next((r for r in reviewers if r.username == current_user.username), None),
         last_reviewed=last_reviewed, editable=state.editable
         and current_user.holds_exactly("drafter", plan.country))
     return current_app.make_response((page, status))

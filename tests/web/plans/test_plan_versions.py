@@ -95,12 +95,16 @@ def test_a_reviewer_is_shown_the_changes_since_the_version_they_last_reviewed(
             "the version you last reviewed")
     for path in (f"/plans/{plan_id}", f"/plans/{plan_id}/versions"):
         assert link in reviewer.get(path).get_data(as_text=True)
+    assert ("Your last decision, Request changes, was on version 1: it does not count for "
+            "this version.") in text(reviewer.get(f"/plans/{plan_id}"))
     # The reviewer follows it, sees what changed, and approves.
     words = text(reviewer.get(f"/plans/{plan_id}/versions/1/diff/2"))
     assert "1 measure added, 0 removed, 0 changed, 1 unchanged." in words
     assert reviewer.post(f"/plans/{plan_id}/reviews",
                          {"decision": "approve"}).status_code == 302
-    assert "the version you last reviewed" not in text(reviewer.get(f"/plans/{plan_id}"))
+    page = text(reviewer.get(f"/plans/{plan_id}"))
+    assert "the version you last reviewed" not in page
+    assert "Your decision on this version: Approve." in page
     # Someone who never reviewed it gets no such link.
     assert "the version you last reviewed" not in text(signed_in("reviewer2").get(
         f"/plans/{plan_id}"))
