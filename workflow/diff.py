@@ -1,6 +1,7 @@
 """What changed between two content versions of a plan: by measure, and word by word inside."""
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -22,6 +23,9 @@ DESCRIPTION_WEIGHT = 0.6
 # Pairing inside one run of changed measures compares every old with every new measure: past
 # this many pairs, fall back to pairing by position, so a huge rewrite costs a linear pass.
 MAX_COMPARED_PAIRS = 2500
+# Past this many (old word, new word) pairs in one run of changed sentences, the run is
+# marked removed and added whole rather than compared word by word (about 1,000 words each).
+MAX_COMPARED_WORDS = 1_000_000
 
 PieceKind = Literal["equal", "insert", "delete"]
 MeasureKind = Literal["added", "removed", "changed", "unchanged"]
@@ -88,40 +92,70 @@ def word_diff(old: str, new: str) -> tuple[tuple[Piece, ...], tuple[Piece, ...]]
     stays outside the mark (`<del>` and `<ins>` hold words only).
     """
     old_words, new_words = list(_WORD.finditer(old)), list(_WORD.finditer(new))
-    # autojunk off: it treats words frequent in a long text ("the") as junk and then matches
-    # nothing around them, which breaks a 200-word summary into one removal and one addition.
-    matcher = SequenceMatcher(None, [w.group() for w in old_words],
-                              [w.group() for w in new_words], autojunk=False)
+    old_texts, new_texts = [w.group() for w in old_words], [w.group() for w in new_words]
     removed, added = [False] * len(old_words), [False] * len(new_words)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op != "equal":
-            removed[i1:i2] = [True] * (i2 - i1)
-            added[j1:j2] = [True] * (j2 - j1)
+    # Sentences first, then words inside the sentences that changed: comparing every word of
+    # a long text with every other costs the square of its length (3.7 s for a 3,000-word
+    # summary); its sentences are few and rarely alike, and only the changed ones are read
+    # word by word.
+    old_cuts, new_cuts = _sentences(old_texts), _sentences(new_texts)
+    sentences = SequenceMatcher(None, [tuple(old_texts[a:b]) for a, b in old_cuts],
+                                [tuple(new_texts[a:b]) for a, b in new_cuts], autojunk=False)
+    for op, i1, i2, j1, j2 in sentences.get_opcodes():
+        if op == "equal":
+            continue
+        a1, a2 = (old_cuts[i1][0], old_cuts[i2 - 1][1]) if i2 > i1 else (0, 0)
+        b1, b2 = (new_cuts[j1][0], new_cuts[j2 - 1][1]) if j2 > j1 else (0, 0)
+        if (a2 - a1) * (b2 - b1) > MAX_COMPARED_WORDS:  # a rewrite: marked whole
+            removed[a1:a2], added[b1:b2] = [True] * (a2 - a1), [True] * (b2 - b1)
+            continue
+        # autojunk off: it treats words frequent in a long text ("the") as junk and then
+        # matches nothing around them, which breaks a paragraph into one removal and one
+        # addition.
+        words = SequenceMatcher(None, old_texts[a1:a2], new_texts[b1:b2], autojunk=False)
+        for wop, k1, k2, l1, l2 in words.get_opcodes():
+            if wop != "equal":
+                removed[a1 + k1:a1 + k2] = [True] * (k2 - k1)
+                added[b1 + l1:b1 + l2] = [True] * (l2 - l1)
     return _pieces(old, old_words, removed, "delete"), _pieces(new, new_words, added, "insert")
+
+
+def _sentences(words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `words`: each ends after a full stop, question or
+    exclamation mark, or a semicolon (a run of punctuation is one word, see _WORD)."""
+    cuts, start = [], 0
+    for k, word in enumerate(words):
+        if word[-1] in ".!?;":
+            cuts.append((start, k + 1))
+            start = k + 1
+    if start < len(words):
+        cuts.append((start, len(words)))
+    return cuts
 
 
 def _pieces(text: str, words: list[re.Match], changed: list[bool],
             kind: PieceKind) -> tuple[Piece, ...]:
-    pieces: list[Piece] = []
+    """`text` cut where its words' marks change: runs of (kind, start, end), joined last (a
+    run grown word by word would copy its text for each word)."""
+    runs: list[list] = []
+
+    def add(run_kind: PieceKind, start: int, end: int) -> None:
+        if start == end:
+            return
+        if runs and runs[-1][0] == run_kind:
+            runs[-1][2] = end
+        else:
+            runs.append([run_kind, start, end])
+
     end = 0
     for k, word in enumerate(words):
-        space = text[end:word.start()]
         # The space between two changed words is part of the change: one mark, not two.
         joined = changed[k] and k > 0 and changed[k - 1]
-        _add(pieces, kind if joined else "equal", space)
-        _add(pieces, kind if changed[k] else "equal", word.group())
+        add(kind if joined else "equal", end, word.start())
+        add(kind if changed[k] else "equal", word.start(), word.end())
         end = word.end()
-    _add(pieces, "equal", text[end:])
-    return tuple(pieces)
-
-
-def _add(pieces: list[Piece], kind: PieceKind, text: str) -> None:
-    if not text:
-        return
-    if pieces and pieces[-1].kind == kind:
-        pieces[-1] = Piece(kind, pieces[-1].text + text)
-    else:
-        pieces.append(Piece(kind, text))
+    add("equal", end, len(text))
+    return tuple(Piece(run_kind, text[start:stop]) for run_kind, start, stop in runs)
 
 
 def _field_change(name: str, old: Any, new: Any) -> FieldChange | None:
@@ -138,10 +172,23 @@ def _measure_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[FieldChan
                  if (c := _field_change(name, old.get(name), new.get(name))) is not None)
 
 
-def similarity(old: dict[str, Any], new: dict[str, Any]) -> float:
-    """How alike two measures are, from 0 to 1: mostly their description's words."""
-    words = SequenceMatcher(None, str(old.get("description", "")).split(),
-                            str(new.get("description", "")).split(), autojunk=False).ratio()
+def words_of(measure: dict[str, Any]) -> Counter[str]:
+    """The words of a measure's description, counted: what `similarity` compares."""
+    return Counter(_WORD.findall(str(measure.get("description", "")).lower()))
+
+
+def similarity(old: dict[str, Any], new: dict[str, Any],
+               old_words: Counter[str] | None = None,
+               new_words: Counter[str] | None = None) -> float:
+    """How alike two measures are, from 0 to 1: mostly the words their descriptions share,
+    in any order (as SequenceMatcher.quick_ratio counts them: enough to tell a reworded
+    measure from another one, in one pass over each, where the pairing compares every old
+    with every new measure of a run); the rest, their other fields that are equal.
+    `old_words`, `new_words`: their words_of, when counted already."""
+    a = words_of(old) if old_words is None else old_words
+    b = words_of(new) if new_words is None else new_words
+    total = a.total() + b.total()
+    words = 2 * (a & b).total() / total if total else 1.0
     others = [name for name in MEASURE_FIELDS if name != "description"]
     same = sum(1 for name in others if old.get(name) == new.get(name)) / len(others)
     return DESCRIPTION_WEIGHT * words + (1 - DESCRIPTION_WEIGHT) * same
@@ -159,7 +206,9 @@ def _pair(old: Sequence[dict], new: Sequence[dict]) -> list[tuple[int | None, in
     if n * m > MAX_COMPARED_PAIRS:
         return _pair_by_position(old, new)
     score = [[0.0] * (m + 1) for _ in range(n + 1)]
-    alike = [[similarity(o, w) for w in new] for o in old]
+    old_words, new_words = [words_of(o) for o in old], [words_of(w) for w in new]
+    alike = [[similarity(o, w, old_words[i], new_words[j]) for j, w in enumerate(new)]
+             for i, o in enumerate(old)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
             best = max(score[i + 1][j], score[i][j + 1])
