@@ -191,3 +191,24 @@ def test_the_version_a_reviewer_last_reviewed(make_plan, call, session_factory, 
     call("reviewer", service.record_review, plan_id, decision="approve")
     assert last_reviewed("reviewer") == 2
     assert last_reviewed("reviewer2") is None
+
+
+def test_a_long_text_is_compared_sentence_by_sentence_then_by_words():
+    sentences = [f"Sentence {k} says the same thing as before." for k in range(300)]
+    old = " ".join(sentences)
+    new = " ".join(sentences[:150] + ["Sentence 150 says a new thing as before."]
+                   + sentences[151:])
+
+    before, after = word_diff(old, new)
+
+    assert [p.text for p in before if p.kind == "delete"] == ["the same"]
+    assert [p.text for p in after if p.kind == "insert"] == ["a new"]
+
+
+def test_a_rewrite_too_long_to_compare_word_by_word_is_marked_whole():
+    old, new = " ".join(["old"] * 1500), " ".join(["new"] * 1500)  # one "sentence" each
+
+    before, after = word_diff(old, new)
+
+    assert [(p.kind, p.text) for p in before] == [("delete", old)]
+    assert [(p.kind, p.text) for p in after] == [("insert", new)]
