@@ -70,6 +70,12 @@ def plan_action(plan_id: int, trigger: str):
     if request.method == "GET":
         if not needs:  # a button's trigger has no step of its own: its button is on the plan
             return redirect(url_for("web.plan", plan_id=plan_id))
+        mine = {t["trigger"] for t in service.available_triggers(db.session(), current_user,
+                                                                 plan)}
+        if trigger not in mine:  # not a step to fill in only to be refused at its end
+            flash(_("“%(action)s” is not yours to do on this plan now.",
+                    action=name("trigger", trigger)), "important")
+            return redirect(url_for("web.plan", plan_id=plan_id))
         form.etag.data = plan.etag
         return _step(plan, trigger, form, needs)
     valid = form.validate_on_submit()

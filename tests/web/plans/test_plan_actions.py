@@ -221,3 +221,18 @@ def test_a_nul_character_is_refused_on_the_page_never_a_server_error(
 
     assert 400 <= response.status_code < 500
     assert "text/html" in response.content_type
+
+
+@pytest.mark.parametrize(("state", "who", "trigger"), [
+    ("approved", "drafter", "submit_to_committee"),  # not their role
+    ("draft", "approver", "return"),  # not from this state
+])
+def test_a_step_not_yours_now_sends_you_back_to_the_plan(make_plan, signed_in, state, who,
+                                                         trigger):
+    plan_id = make_plan(state)
+    pages = signed_in(who)
+
+    response = pages.get(f"/plans/{plan_id}/actions/{trigger}")
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/plans/{plan_id}"
+    assert "is not yours to do on this plan now." in text(pages.get(f"/plans/{plan_id}"))
