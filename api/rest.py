@@ -51,9 +51,12 @@ def _before() -> Response | None:
     keyed = request.method == "POST" and idempotency.HEADER in request.headers
     writing = (request.method in WRITES and not keyed
                and request.routing_exception is None)
+    # A request with no bearer token at all is refused from its headers, before the
+    # transaction: an anonymous client must not queue for (or hold) SQLite's write lock.
+    token = auth.bearer_token()
     if writing:
         db.begin_write()
-    user = auth.authenticate_request()
+    user = auth.authenticate(token)
     if request.routing_exception is not None:
         return None  # no such route or method: Flask answers 404 or 405 (with Allow)
     plan_id = (request.view_args or {}).get("plan_id")

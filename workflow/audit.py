@@ -1,14 +1,18 @@
 """Appending to and verifying the hash chains of the audit log."""
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Text, cast, select
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead, event_hash, isoformat, utcnow
+from models.audit import HASHED_FIELDS
+from workflow.audit_rows import recipe_matches
+from workflow.audit_sql import lenient_text
 
 SYSTEM_HEAD_ID = 1
 
@@ -74,33 +78,44 @@ class ChainReport:
                 "first_invalid_seq": self.first_invalid_seq}
 
 
-def _chain_events(session: Session, plan_id: int | None) -> Iterator[AuditEvent]:
-    where = AuditEvent.plan_id.is_(None) if plan_id is None else AuditEvent.plan_id == plan_id
+def _chain_rows(session: Session, plan_id: int | None) -> Iterator[Row]:
+    """The chain's events as the eleven hashed columns, then `hash`, `data` as its stored text.
+
+    Plain values, not AuditEvent objects: the ORM's JSON type would raise on loading a `data`
+    that Python cannot read as JSON, which only tampering writes, and which must be reported
+    as a break at that event (as the whole-log scan does), not end the verify in an error."""
+    events = AuditEvent.__table__
+    where = events.c.plan_id.is_(None) if plan_id is None else events.c.plan_id == plan_id
+    columns = [cast(events.c.data, Text).label("data") if name == "data" else events.c[name]
+               for name in HASHED_FIELDS]
     # Ordered by insertion, not by seq: a swapped or renumbered event must show up as a break.
-    query = select(AuditEvent).where(where).order_by(AuditEvent.id)
-    # Closed even when the caller stops early at a bad event: on PostgreSQL yield_per streams
-    # from a server-side cursor, which must not be left open.
-    with session.scalars(query.execution_options(yield_per=500)) as events:
-        yield from events
+    query = select(*columns, events.c.hash).where(where).order_by(events.c.id)
+    with session.execute(query.execution_options(yield_per=500)) as rows:
+        yield from rows
 
 
 def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
     """Re-check one chain: hashes, links, seq without gaps, and the head kept outside it."""
-    expected_prev, count, last = GENESIS_HASH, 0, None
-    for event in _chain_events(session, plan_id):
-        count += 1
-        problem = None
-        if event.seq != count:
-            problem = f"seq {event.seq} where {count} was expected"
-        elif event.prev_hash != expected_prev:
-            problem = "prev_hash does not match the previous event's hash"
-        elif event.computed_hash() != event.hash:
-            problem = "hash does not match the event's fields"
-        if problem:
-            # The position where the chain breaks, not the seq the event claims: a renumbered,
-            # deleted or swapped event must not point the auditor at a seq that is intact.
-            return ChainReport(plan_id, False, count, expected_prev, count, problem)
-        expected_prev, last = event.hash, event
+    expected_prev, count, last_to_state = GENESIS_HASH, 0, None
+    # Closed even when stopping early at a bad event: on PostgreSQL yield_per streams from a
+    # server-side cursor, which must not be left open. A chain is short enough for its text
+    # to be read leniently (audit_sql.lenient_text): bytes that are not UTF-8 are a break.
+    with lenient_text(session.connection()), closing(_chain_rows(session, plan_id)) as events:
+        for event in events:
+            count += 1
+            problem = None
+            if event.seq != count:
+                problem = f"seq {event.seq} where {count} was expected"
+            elif event.prev_hash != expected_prev:
+                problem = "prev_hash does not match the previous event's hash"
+            elif not recipe_matches(tuple(event)[:len(HASHED_FIELDS)], event.hash):
+                problem = "hash does not match the event's fields"
+            if problem:
+                # The position where the chain breaks, not the seq the event claims: a
+                # renumbered, deleted or swapped event must not point the auditor at a seq
+                # that is intact.
+                return ChainReport(plan_id, False, count, expected_prev, count, problem)
+            expected_prev, last_to_state = event.hash, event.to_state
     if plan_id is None:
         head = session.get(SystemChainHead, SYSTEM_HEAD_ID)
         kept_seq, kept_head = (head.seq, head.head) if head else (0, GENESIS_HASH)
@@ -108,7 +123,7 @@ def verify_chain(session: Session, plan_id: int | None) -> ChainReport:
     else:
         plan = session.get(Plan, plan_id)
         kept_seq, kept_head = (plan.audit_seq, plan.audit_head) if plan else (0, GENESIS_HASH)
-        state_ok = plan is None or (last is not None and last.to_state == plan.state)
+        state_ok = plan is None or (count > 0 and last_to_state == plan.state)
     return chain_report(plan_id, count, expected_prev, kept_seq, kept_head, state_ok)
 
 

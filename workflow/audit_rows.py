@@ -57,3 +57,15 @@ def reference_hash(row: tuple) -> str:
     """The contract's recipe on a row of the eleven hashed columns, `data` as stored text."""
     values = (*row[:9], None if row[9] is None else json.loads(row[9]), row[10])
     return event_hash(dict(zip(HASHED_FIELDS, values, strict=True)))
+
+
+def recipe_matches(row: tuple, stored_hash: str) -> bool:
+    """Whether `stored_hash` is reference_hash of the row. A value no event napflow writes can
+    hold cannot be what was hashed, so it does not match (and does not end the verify in an
+    error): a `data` text that is not JSON (SQLite keeps any text), JSON nested deeper than
+    Python reads, a string UTF-8 cannot carry, as an escaped half of a surrogate pair (both
+    of which PostgreSQL's json type accepts), or a blob where SQLite should hold text."""
+    try:
+        return reference_hash(row) == stored_hash
+    except (ValueError, TypeError, RecursionError):
+        return False

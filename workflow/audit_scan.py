@@ -1,15 +1,16 @@
 """Verifying every chain in one streaming pass over the audit log, on one core or several.
 
-`verify_chain` reads one chain through the ORM, which costs a query per plan and an object per
-event. Here the log is read in id order as plain driver rows, keeping for each chain only a few
-values; each event's hash is checked by the database itself (workflow/audit_sql.py), and only
-an event it does not confirm is fetched whole and judged by the Python recipe. Both cores
-fetch: the ids are cut into contiguous ranges, one per worker process, each scanning its range
-of the same snapshot and returning, per chain, a *segment*: how its first event there starts
-(seq, prev_hash), how many events follow on intact, where it ends, and the first break inside
-it. Joining the segments in id order gives each chain's verdict, then the plan rows' stored
-heads and states are compared. The checks, their order and the reports are verify_chain's
-(workflow/audit.py), so both verifiers name the same first bad event."""
+`verify_chain` reads one chain, a query per plan, and hashes every event in Python by the
+contract's recipe. Here the log is read in id order as plain driver rows, keeping for each
+chain only a few values; each event's hash is checked by the database itself
+(workflow/audit_sql.py), and only an event it does not confirm is fetched whole and judged by
+the Python recipe. Both cores fetch: the ids are cut into contiguous ranges, one per worker
+process, each scanning its range of the same snapshot and returning, per chain, a *segment*:
+how its first event there starts (seq, prev_hash), how many events follow on intact, where it
+ends, and the first break inside it. Joining the segments in id order gives each chain's
+verdict, then the plan rows' stored heads and states are compared. The checks, their order and
+the reports are verify_chain's (workflow/audit.py), so both verifiers name the same first bad
+event."""
 
 import os
 import sqlite3
@@ -18,13 +19,14 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
 from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditEvent, Plan, SystemChainHead
 from models.db import make_engine
 from workflow.audit import SYSTEM_HEAD_ID, ChainReport, chain_report
 from workflow.audit_rows import row_hash
-from workflow.audit_sql import judge, prepare, suspect_column, whole_rows
+from workflow.audit_sql import judge, lenient_text, prepare, suspect_column, whole_rows
 
 __all__ = ["row_hash", "scan_range", "verify_log", "default_workers", "PARALLEL_FROM"]
 
@@ -91,33 +93,37 @@ def _batches(connection: Connection, after: int,
     judged in Python."""
     prepare(connection)
     canonical: dict[str | None, str] = {None: "null"}
-    done, python_left = after, 0
+    done, python_left, lenient = after, 0, False
     while done < upto:
         rows = _rows(connection, done, upto, not python_left)
         try:
-            for batch in rows:
-                if python_left:
-                    whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
-                              r[13], r[2], r[3]) for r in batch]
-                    yield batch, judge(whole, canonical)
-                else:
-                    suspects = [row[5] for row in batch if row[5]]
-                    yield batch, (judge(whole_rows(connection, suspects), canonical)
-                                  if suspects else {})
-                done = batch[-1][6]
-                if python_left:
-                    python_left -= 1
-                    if not python_left:
+            with lenient_text(connection, lenient):
+                for batch in rows:
+                    if python_left:
+                        whole = [(r[6], r[0], r[1], r[7], r[8], r[9], r[10], r[4], r[11], r[12],
+                                  r[13], r[2], r[3]) for r in batch]
+                        yield batch, judge(whole, canonical)
+                    else:
+                        suspects = [row[5] for row in batch if row[5]]
+                        yield batch, (judge(whole_rows(connection, suspects), canonical)
+                                      if suspects else {})
+                    done = batch[-1][6]
+                    if python_left:
+                        python_left -= 1
+                        if not python_left:
+                            break
+                    elif len(suspects) * 4 > len(batch):
+                        python_left = RETRY
                         break
-                elif len(suspects) * 4 > len(batch):
-                    python_left = RETRY
-                    break
-            else:
-                done = upto
-        except sqlite3.OperationalError:
-            if python_left:
+                else:
+                    done = upto
+            lenient = False
+        except (sqlite3.OperationalError, DBAPIError):
+            if lenient or connection.dialect.name != "sqlite":
                 raise
-            python_left = 1
+            # SQLite's JSON functions refused a blob, or the driver text that is not UTF-8:
+            # the batch again, judged in Python, text read leniently.
+            python_left, lenient = max(python_left, 1), True
         finally:
             rows.close()
 

@@ -11,12 +11,14 @@ type, a text the database quotes differently, a tampered row) is judged by the P
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Text, cast, select
 
 from models import AuditEvent
 from models.audit import HASHED_FIELDS
-from workflow.audit_rows import canonical_data, reference_hash, row_hash
+from workflow.audit_rows import canonical_data, recipe_matches, row_hash
 
 EVENTS = AuditEvent.__table__
 # Distinct `data` texts kept in canonical form, for a log whose events are mostly unconfirmed.
@@ -69,12 +71,11 @@ def suspect_column(dialect: str) -> str:
         digest = f"encode(sha256(convert_to({body_sql(dialect)}, 'UTF8')), 'hex')"
     else:
         digest = f"{SQLITE_SHA256}({body_sql(dialect)})"
+    # `data` is spliced as raw text, and needs no json_valid(): every other value is written
+    # escaped (a string cannot hold an unescaped quote), so the text before `"data":` and the
+    # text from `,"from_state":` on each occur once outside strings, and an equal body means
+    # the same columns and the same `data` text, byte for byte.
     return f"CASE WHEN hash = {digest} THEN 0 ELSE id END"
-    # `data` is spliced as raw text: only a whole JSON value there keeps the body's fields
-    # where they were hashed (a text that is not one could end early and let the next
-    # column's value pass as part of it). PostgreSQL's json type holds only valid JSON.
-    digest = f"{SQLITE_SHA256}({body_sql(dialect)})"
-    return f"CASE WHEN hash = {digest} AND (data IS NULL OR json_valid(data)) THEN 0 ELSE id END"
 
 
 def _sha256_hex(body: str) -> str:
@@ -86,6 +87,28 @@ def prepare(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.connection.driver_connection.create_function(
             SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
+
+
+def _surrogate_text(stored: bytes) -> str:
+    return stored.decode("utf-8", "surrogateescape")
+
+
+@contextmanager
+def lenient_text(connection: Connection, lenient: bool = True) -> Iterator[None]:
+    """While it lasts, SQLite text that is not UTF-8 (SQLite keeps any bytes it is given as
+    text, which only tampering does here) is read with each bad byte as a lone surrogate,
+    instead of failing the fetch: UTF-8 cannot carry one, so the recipe finds that event
+    broken. PostgreSQL checks text's encoding on its way in. Off by default: a Python
+    text_factory costs a call per value fetched."""
+    if not lenient or connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    kept, driver.text_factory = driver.text_factory, _surrogate_text
+    try:
+        yield
+    finally:
+        driver.text_factory = kept
 
 
 def whole_rows(connection: Connection, ids: list[int]) -> list[tuple]:
@@ -108,7 +131,7 @@ def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool
         if data_json is None:
             try:
                 data_json = canonical_data(data)
-            except ValueError:  # not a JSON text (SQLite allows it): not what was hashed
+            except (ValueError, RecursionError):  # no JSON Python reads: not what was hashed
                 verdicts[event_id] = False
                 continue
             if len(canonical) < CANONICAL_CACHE:
@@ -116,10 +139,7 @@ def judge(rows: list[tuple], canonical: dict[str | None, str]) -> dict[int, bool
         try:
             intact = h == row_hash(plan_id, seq, at, actor, action, from_state, to_state, cv,
                                    comment, data_json, prev)
-        except TypeError:  # a column holding a value of another type (SQLite allows it)
-            intact = False
-        try:
-            verdicts[event_id] = intact or reference_hash(tuple(row)) == h
-        except TypeError:  # a blob (SQLite): no JSON value, so not what was hashed
-            verdicts[event_id] = False
+        except (TypeError, ValueError):  # a value of another type (SQLite allows it), or a
+            intact = False              # string UTF-8 cannot carry: the recipe decides
+        verdicts[event_id] = intact or recipe_matches(tuple(row), h)
     return verdicts

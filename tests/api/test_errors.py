@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
 import workflow.users
 from models import utcnow
 from tests.api.api_support import assert_problem
@@ -18,6 +20,7 @@ WRITES = [
 # -- 401 ---------------------------------------------------------------------------------
 AUTHORIZATIONS = [None, "", "Bearer", "Bearer ", "Basic ZHJhZnRlcjpzZWNyZXQ=",
                   "Bearer not-a-token", "Token abc", "Bearer abc def"]
+NO_BEARER_TOKEN = [a for a in AUTHORIZATIONS if a not in ("Bearer not-a-token", "Bearer abc def")]
 
 
 def test_a_missing_or_wrong_token_is_401_with_www_authenticate(api, make_plan):
@@ -29,6 +32,33 @@ def test_a_missing_or_wrong_token_is_401_with_www_authenticate(api, make_plan):
             response = api.request(method, path, headers=headers, data="not json")
             assert_problem(response, 401, "unauthenticated")
             assert response.headers["WWW-Authenticate"].startswith("Bearer"), authorization
+
+
+def test_a_write_without_a_bearer_token_takes_no_database_connection(app, api, make_plan):
+    """Refused from its headers: no transaction begins (on SQLite it would take the write
+    lock, tests/crash/test_sqlite_busy.py); a token, right or wrong, is read in one."""
+    plan_id = make_plan("draft")
+    checkouts = []
+
+    def checkout(*_args):
+        checkouts.append(1)
+
+    engine = app.extensions["napflow.db"].engine
+    event.listen(engine, "checkout", checkout)
+    try:
+        for authorization in NO_BEARER_TOKEN:
+            headers = {} if authorization is None else {"Authorization": authorization}
+            for method, path in [*WRITES, ("DELETE", "/plans/{id}/reviewers/reviewer")]:
+                response = api.request(method, path.format(id=plan_id), headers=headers,
+                                       json={"title": "x"})
+                assert_problem(response, 401, "unauthenticated")
+        assert checkouts == []
+        assert_problem(api.request("POST", f"/plans/{plan_id}/transitions", json={},
+                                   headers={"Authorization": "Bearer not-a-token"}),
+                       401, "unauthenticated")
+        assert checkouts == [1]
+    finally:
+        event.remove(engine, "checkout", checkout)
 
 
 def test_an_expired_token_is_401_on_its_next_use(api, make_user, monkeypatch):

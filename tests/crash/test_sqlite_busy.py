@@ -95,3 +95,52 @@ def test_lock_taken_after_the_idempotency_claim_is_503_too(client, people, make_
 
     assert_untouched(session_factory, plan_id)
     assert approve(client, people, plan_id, **{"Idempotency-Key": "k2"}).status_code == 200
+
+
+# The 401 a request without a bearer token has always had (the body, byte for byte in JSON).
+UNAUTHENTICATED = {
+    "type": "https://napflow.example/problems/unauthenticated", "status": 401,
+    "title": "Authentication required", "code": "unauthenticated",
+    "detail": "an 'Authorization: Bearer <token>' header is required",
+}
+NO_BEARER_TOKEN = [None, "", "Bearer ", "Basic ZHJhZnRlcjpzZWNyZXQ=", "Token abc"]
+WRITES = [("POST", "/plans"), ("PATCH", "/plans/{id}"), ("POST", "/plans/{id}/transitions"),
+          ("POST", "/plans/{id}/reviewers"), ("DELETE", "/plans/{id}/reviewers/reviewer"),
+          ("POST", "/plans/{id}/reviews"), ("POST", "/plans/99999/transitions")]
+
+
+@pytest.mark.parametrize("authorization", NO_BEARER_TOKEN)
+def test_a_write_without_a_bearer_token_is_401_before_any_transaction(
+        client, make_plan, other_writer, session_factory, authorization):
+    """Another writer holds the lock: a request with no token never queues for it (it would
+    wait out the busy timeout, then answer 503); its 401 is the one it always was, with or
+    without an Idempotency-Key."""
+    plan_id = make_plan("national_approval")
+    other_writer.take()
+    try:
+        for method, path in WRITES:
+            for key in ({}, {"Idempotency-Key": "anonymous"}):
+                headers = {**key, **({} if authorization is None
+                                     else {"Authorization": authorization})}
+                response = client.open(f"/api/v1{path.format(id=plan_id)}", method=method,
+                                       headers=headers, json={"trigger": "approve"})
+                assert (response.status_code, response.mimetype) == (
+                    401, "application/problem+json"), (method, path, response.get_json())
+                assert response.get_json() == UNAUTHENTICATED
+                assert response.headers["WWW-Authenticate"] == 'Bearer realm="napflow"'
+    finally:
+        other_writer.release()
+    assert_untouched(session_factory, plan_id)
+
+
+def test_a_write_with_a_token_still_begins_its_transaction_first(client, people, make_plan,
+                                                                 other_writer):
+    """A token is looked up inside the request's one transaction, so a wrong one, like a
+    right one, waits for the lock (and gets its 503 while another writer holds it)."""
+    plan_id = make_plan("national_approval")
+    other_writer.take()
+    for token in ("not-a-token", people["approver"].token):
+        response = client.post(f"/api/v1/plans/{plan_id}/transitions",
+                               headers={"Authorization": f"Bearer {token}"},
+                               json={"trigger": "approve"})
+        assert_busy(response)
