@@ -2,7 +2,9 @@
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import Form, SelectChoice, SelectField
 
 from runtime import db
 from web.blueprint import bp
@@ -14,8 +16,15 @@ from workflow.diff import content_diff
 PAGE = 100
 
 
-def _number(name: str) -> int | None:
-    text = request.args.get(name, "")
+class CompareForm(Form):
+    """Two versions to compare: a GET form (it changes nothing), so it needs no CSRF token."""
+
+    start = SelectField(_l("From version"), name="from", validate_choice=False)
+    end = SelectField(_l("To version"), name="to", validate_choice=False)
+
+
+def _number(text: str | None) -> int | None:
+    text = text or ""
     return int(text) if text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID else None
 
 
@@ -28,28 +37,33 @@ def _last_reviewed(session, plan) -> int | None:
 
 
 @bp.route("/plans/<int:plan_id>/versions")
-def plan_versions(plan_id: int):
+def plan_versions(plan_id: int, form: CompareForm | None = None):
     session = db.session()
     plan = load_plan(session, current_user, plan_id)
-    found = queries.list_versions(session, current_user, plan, _number("after"), PAGE)
-    numbers = [v.number for v in found.items]
-    error, status = None, 200
-    if "from" in request.args or "to" in request.args:  # the compare form, sent back wrong
-        error, status = _("Choose two versions to compare"), 422
+    found = queries.list_versions(session, current_user, plan,
+                                  _number(request.args.get("after")), PAGE)
+    numbers = [str(v.number) for v in found.items]
+    if form is None:
+        form = CompareForm(data={"start": numbers[-2] if len(numbers) > 1 else None,
+                                 "end": numbers[-1] if numbers else None})
+    form.start.choices = form.end.choices = [SelectChoice(n) for n in numbers]
     page = render_template(
-        "plans/versions.html", plan=plan, versions=found.items, numbers=numbers,
-        next_after=found.next_after, last_reviewed=_last_reviewed(session, plan),
-        error=error)
-    return current_app.make_response((page, status))
+        "plans/versions.html", plan=plan, versions=found.items, form=form,
+        next_after=found.next_after, last_reviewed=_last_reviewed(session, plan))
+    return current_app.make_response((page, 422 if form.errors else 200))
 
 
 @bp.route("/plans/<int:plan_id>/versions/compare")
 def plan_compare(plan_id: int):
     """The versions page's compare form (GET, no JavaScript): to the diff's own address."""
     load_plan(db.session(), current_user, plan_id)
-    a, b = _number("from"), _number("to")
+    form = CompareForm(request.args)
+    a, b = _number(form.start.data), _number(form.end.data)
+    for field, number in ((form.start, a), (form.end, b)):
+        if number is None:
+            field.errors = [_("Choose a version to compare")]
     if a is None or b is None:
-        return plan_versions(plan_id)
+        return plan_versions(plan_id, form)
     return redirect(url_for("web.plan_diff", plan_id=plan_id, a=a, b=b))
 
 

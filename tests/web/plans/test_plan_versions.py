@@ -78,7 +78,7 @@ def test_the_compare_form_goes_to_the_diff_and_bad_input_is_said(edited, signed_
         for query in ("from=a&to=3", "from=1", "from=-1&to=2", "from=1&to=" + "9" * 5000):
             response = viewer.get(f"/plans/{edited}/versions/compare?{query}")
             assert response.status_code == 422
-            assert "Choose two versions to compare" in text(response)
+            assert "There is a problem Choose a version to compare" in text(response)
 
 
 def test_a_reviewer_is_shown_the_changes_since_the_version_they_last_reviewed(
