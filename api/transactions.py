@@ -8,32 +8,18 @@ the lock up front (BEGIN IMMEDIATE), and "database is locked" after the busy tim
 a long wait, answered 503 with Retry-After.
 """
 
-import logging
-import random
-import time
 from collections.abc import Callable, Iterable
 from functools import wraps
-from itertools import count
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import errors, idempotency
 from runtime import db
 
-RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
-BACKOFF_CAP_SECONDS = 0.5  # ...up to this
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def transient(err: DBAPIError) -> bool:
-    """True when the database abandoned the transaction and asks for it to be run again."""
-    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def commit_writes(app: Flask, blueprint_names: Iterable[str]) -> None:
@@ -55,8 +41,9 @@ def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         if request.method not in WRITES:
             return view(*args, **kwargs)
-        session, attempts = db.session(), current_app.config["TRANSACTION_ATTEMPTS"]
-        for attempt in count(1):
+        session = db.session()
+
+        def attempt() -> Response:
             try:
                 response: Response = current_app.make_response(view(*args, **kwargs))
                 idempotency.record_in(session, response)
@@ -66,8 +53,11 @@ def in_one_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
                 session.rollback()
                 return errors.problem(409, "conflict", "Conflict",
                                       "a concurrent request changed the same data; retry")
-            except OperationalError as err:
-                begin_again(session, err, attempt, attempts)
+            except OperationalError:
+                session.rollback()
+                raise
+
+        return db.run_again_if_abandoned(attempt, before_again=db.begin_write)
     return run
 
 
@@ -77,22 +67,13 @@ def locked_read(read: Callable[[], T]) -> T:
     transaction, when the database abandons its lock wait, as `in_one_transaction` runs a view
     again. Only the read is repeated: what the pipeline did before it (the token's principal,
     plain values) holds for the new transaction as it holds for a view run again."""
-    session, attempts = db.session(), current_app.config["TRANSACTION_ATTEMPTS"]
-    for attempt in count(1):
+    session = db.session()
+
+    def attempt() -> T:
         try:
             return read()
-        except OperationalError as err:
-            begin_again(session, err, attempt, attempts)
+        except OperationalError:
+            session.rollback()
+            raise
 
-
-def begin_again(session: Session, err: OperationalError, attempt: int, attempts: int) -> None:
-    """Roll back the abandoned transaction and, after a random pause, begin a new one; or
-    raise `err` when it is not transient or this was the last attempt."""
-    session.rollback()
-    if attempt >= attempts or not transient(err):
-        raise err
-    log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
-                request.method, request.path, err.orig.sqlstate, attempt + 1, attempts)
-    # Random, so that the transactions that collided do not collide again.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
-    db.begin_write()
+    return db.run_again_if_abandoned(attempt, before_again=db.begin_write)

@@ -1,12 +1,22 @@
 """The database as the app sees it (API and pages): one engine per app, a session per request."""
 
+import logging
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import count
+from typing import TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import WRITE_LOCK, create_schema, make_engine, make_session_factory
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +61,43 @@ def begin_write() -> Session:
         s.commit()
     s.connection(execution_options={WRITE_LOCK: True})
     return s
+
+
+# PostgreSQL may give up on a transaction that did nothing wrong: a deadlock (40P01), a
+# serialization failure (40001) or a lock it waited for too long (55P03, `lock_timeout`). It
+# then changed nothing, so the API's request or the page's action can run again whole.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
+BACKOFF_CAP_SECONDS = 0.5  # ...up to this
+
+
+def transient(err: DBAPIError) -> bool:
+    """True when the database abandoned the transaction and asks for it to be run again."""
+    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def run_again_if_abandoned(attempt: Callable[[], T],
+                           before_again: Callable[[], object] = lambda: None) -> T:
+    """`attempt()`: one transaction, which it commits, or rolls back when it raises. When
+    the database abandoned it (`transient`), it runs again from the start after a random
+    pause (so that the transactions that collided do not collide again), up to
+    TRANSACTION_ATTEMPTS times; `before_again` first begins the next transaction if
+    `attempt` does not. The API's writing requests and the pages' actions both run so."""
+    attempts = current_app.config["TRANSACTION_ATTEMPTS"]
+    for number in count(1):
+        try:
+            return attempt()
+        except OperationalError as err:
+            if number >= attempts or not transient(err):
+                raise
+            log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
+                        request.method, request.path, err.orig.sqlstate, number + 1,
+                        attempts)
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS,
+                                             BACKOFF_SECONDS * 2 ** number)))
+            before_again()
+    raise AssertionError("unreachable: count() never ends")
+
 
 
 def _close_session(_exc: BaseException | None) -> None:

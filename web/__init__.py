@@ -9,7 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # The page modules add their views to the one blueprint as they are imported.
-    from web import account, auth, errors, i18n, navigation, security, terms  # noqa: F401
+    from web import account, auth, errors, i18n, navigation, plans, security, terms  # noqa: F401
     from web.blueprint import bp
 
     i18n.init_app(app)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import (
     AuditEvent,
     ContentVersion,
+    Grant,
     Plan,
     Review,
     ReviewerAssignment,
@@ -130,6 +131,26 @@ def list_reviews(session: Session, user: User, plan: Plan, after: int | None,
     _national_only(user, plan, "reviews")
     return page(session, select(Review).where(Review.plan_id == plan.id), Review.id, after,
                 limit)
+
+
+def assignable_reviewers(session: Session, user: User, plan: Plan) -> list[str]:
+    """Usernames holding `reviewer` for the plan's country and not assigned to it yet, by
+    name: whom the drafter may choose from (assign_reviewer refuses anyone else)."""
+    _national_only(user, plan, "reviewers")
+    assigned = select(ReviewerAssignment.user_id).where(ReviewerAssignment.plan_id == plan.id)
+    return list(session.scalars(
+        select(User.username).join(Grant, Grant.user_id == User.id)
+        .where(Grant.role == "reviewer", Grant.country == plan.country,
+               User.id.not_in(assigned))
+        .order_by(User.username)))
+
+
+def last_reviewed_version(session: Session, user: User, plan: Plan) -> int | None:
+    """The content version `user` last gave a decision on, in any revision: where the
+    reviewer's "changes since the version I last reviewed" starts. None if it never did."""
+    return session.scalar(select(Review.content_version)
+                          .where(Review.plan_id == plan.id, Review.user_id == user.id)
+                          .order_by(Review.id.desc()).limit(1))
 
 
 # -- audit -------------------------------------------------------------------------------
