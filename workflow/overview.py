@@ -3,12 +3,14 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from models import (
     AuditEvent,
+    OpenReviewCount,
     Plan,
+    PlanCount,
     Review,
     ReviewerAssignment,
     User,
@@ -54,20 +56,44 @@ def entered_review():
     return _last_at(AuditEvent.to_state.in_(states), AuditEvent.from_state.not_in(states))
 
 
-def _overdue(user: User, today: date) -> ColumnElement[bool]:
-    """Reviews past their due day with no decision on the current version, on plans the
-    caller sees nationally: who has yet to review is national business, so never the
-    Committee's (the query must join ReviewerAssignment to the plan)."""
-    return and_(visible_plans(user, nationally=True), Plan.state.in_(review_states()),
-                ReviewerAssignment.due < today, undecided())
+def _visible_counts(user: User) -> ColumnElement[bool]:
+    """visible_plans for the kept counts (models/counts.py): the Committee sees the plans
+    it was given, counted apart (PlanCount.committee)."""
+    countries = national_countries(user)
+    if None in countries:
+        return true()
+    clauses = []
+    if countries:
+        clauses.append(PlanCount.country.in_(sorted(countries)))
+    if user.holds("committee"):
+        clauses.append(PlanCount.committee.is_(True))
+    return or_(*clauses) if clauses else false()
+
+
+def _overdue_counts(session: Session, user: User, today: date) -> list[tuple[str, int]]:
+    """Open review rounds past their due day, by country, from the counts kept per due day:
+    their rows grow with the days that have open reviews, not with the reviews. Who has yet
+    to review is national business, so never the Committee's (no query for it)."""
+    countries = national_countries(user)
+    if not countries:
+        return []
+    query = (select(OpenReviewCount.country, func.sum(OpenReviewCount.count))
+             .where(OpenReviewCount.due < today))
+    if None not in countries:
+        query = query.where(OpenReviewCount.country.in_(sorted(countries)))
+    found = session.execute(query.group_by(OpenReviewCount.country)
+                            .order_by(OpenReviewCount.country)).all()
+    return [(country, int(n)) for country, n in found if n]
 
 
 def status(session: Session, user: User, today: date) -> dict[str, Any]:
     """Visible plans by country and state, how many wait on each role, and how many reviews
-    are overdue in each country (the reviews themselves: overdue_reviews)."""
+    are overdue in each country (the reviews themselves: overdue_reviews). Read from the
+    counts the database keeps (models/counts.py): the cost follows the countries and states
+    that have plans, not the plans."""
     counts = session.execute(
-        select(Plan.country, Plan.workflow, Plan.state, func.count()).where(visible_plans(user))
-        .group_by(Plan.country, Plan.workflow, Plan.state)).all()
+        select(PlanCount.country, PlanCount.workflow, PlanCount.state, PlanCount.count)
+        .where(_visible_counts(user), PlanCount.count != 0)).all()
     by_state: dict[tuple[str, str], int] = {}
     waiting: dict[tuple[str, str], int] = {}
     roles: dict[tuple[str, str], tuple[str, ...]] = {}  # by (workflow, state): 193 times over
@@ -78,11 +104,7 @@ def status(session: Session, user: User, today: date) -> dict[str, Any]:
             roles[key, state] = workflow.waiting_on(state) if workflow else ()
         for role in roles[key, state]:
             waiting[country, role] = waiting.get((country, role), 0) + n
-    overdue = session.execute(
-        select(Plan.country, func.count())
-        .join(ReviewerAssignment, ReviewerAssignment.plan_id == Plan.id)
-        .where(_overdue(user, today)).group_by(Plan.country)
-        .order_by(Plan.country)).all() if national_countries(user) else []
+    overdue = _overdue_counts(session, user, today)
     return {
         "plans": [{"country": c, "state": s, "count": n}
                   for (c, s), n in sorted(by_state.items())],
@@ -95,14 +117,20 @@ def status(session: Session, user: User, today: date) -> dict[str, Any]:
 def overdue_reviews(session: Session, user: User, today: date, *, country: str | None = None,
                     after: tuple[date, int, int] | None = None,
                     limit: int = 50) -> "queries.Page":
-    """One page of the overdue reviews, most overdue first: by (due, plan, assignment), the
-    key `after` names. The Committee's page is empty, as its overdue counts are (and is not
-    asked for: SQLite would walk the due index to test a false condition on each row)."""
-    if not national_countries(user):
+    """One page of the overdue reviews (open rounds past their due day), most overdue first:
+    by (due, plan, assignment), the key `after` names. The Committee's page is empty, as its
+    overdue counts are (and is not asked for)."""
+    countries = national_countries(user)
+    if not countries:
         return queries.Page([], None)
     key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
-    query = (select(ReviewerAssignment.id)
-             .join(Plan, Plan.id == ReviewerAssignment.plan_id).where(_overdue(user, today)))
+    # The open rounds past due, in page order, are a range of ix_reviewer_assignments_open_due;
+    # the plan is joined only where its country filters them.
+    query = select(ReviewerAssignment.id).where(
+        ReviewerAssignment.round_open.is_(True), ReviewerAssignment.due < today)
+    if country is not None or None not in countries:
+        query = query.join(Plan, Plan.id == ReviewerAssignment.plan_id).where(
+            visible_plans(user, nationally=True))
     if country is not None:
         query = query.where(Plan.country == country)
     if after is not None:
