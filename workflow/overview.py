@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from models import (
@@ -66,7 +66,7 @@ def _visible_counts(user: User) -> ColumnElement[bool]:
     if countries:
         clauses.append(PlanCount.country.in_(sorted(countries)))
     if user.holds("committee"):
-        clauses.append(PlanCount.committee.is_(True))
+        clauses.append(PlanCount.committee == true())
     return or_(*clauses) if clauses else false()
 
 
@@ -114,29 +114,36 @@ def status(session: Session, user: User, today: date) -> dict[str, Any]:
     }
 
 
-def overdue_reviews(session: Session, user: User, today: date, *, country: str | None = None,
-                    after: tuple[date, int, int] | None = None,
-                    limit: int = 50) -> "queries.Page":
-    """One page of the overdue reviews (open rounds past their due day), most overdue first:
-    by (due, plan, assignment), the key `after` names. The Committee's page is empty, as its
-    overdue counts are (and is not asked for)."""
-    countries = national_countries(user)
-    if not countries:
-        return queries.Page([], None)
+def overdue_query(user: User, today: date, *, country: str | None = None,
+                  after: tuple[date, int, int] | None = None, limit: int = 50) -> Select:
+    """The ids of one page of the overdue reviews (open rounds past their due day) in page
+    order, one more than `limit`: a range of ix_reviewer_assignments_open_due from `after`
+    on, the plan joined only where the caller's or the filter's country asks for it
+    (tests/workflow/test_overdue_plans.py explains it on both databases)."""
     key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
-    # The open rounds past due, in page order, are a range of ix_reviewer_assignments_open_due;
-    # the plan is joined only where its country filters them.
     query = select(ReviewerAssignment.id).where(
-        ReviewerAssignment.round_open.is_(True), ReviewerAssignment.due < today)
-    if country is not None or None not in countries:
+        ReviewerAssignment.round_open == true(), ReviewerAssignment.due < today)
+    if country is not None or None not in national_countries(user):
         query = query.join(Plan, Plan.id == ReviewerAssignment.plan_id).where(
             visible_plans(user, nationally=True))
     if country is not None:
         query = query.where(Plan.country == country)
     if after is not None:
         query = query.where(tuple_(*key) > tuple_(*after))
+    return query.order_by(*key).limit(limit + 1)
+
+
+def overdue_reviews(session: Session, user: User, today: date, *, country: str | None = None,
+                    after: tuple[date, int, int] | None = None,
+                    limit: int = 50) -> "queries.Page":
+    """One page of the overdue reviews, most overdue first: by (due, plan, assignment), the
+    key `after` names. The Committee's page is empty, as its overdue counts are (and is not
+    asked for)."""
+    if not national_countries(user):
+        return queries.Page([], None)
+    key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
     # The page is cut first: when each entered review is then looked up for its rows only.
-    page = query.order_by(*key).limit(limit + 1).subquery()
+    page = overdue_query(user, today, country=country, after=after, limit=limit).subquery()
     rows = session.execute(
         select(Plan.id, Plan.country, User.username, ReviewerAssignment.required,
                ReviewerAssignment.due, entered_review(), ReviewerAssignment.id)
