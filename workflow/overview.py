@@ -117,15 +117,22 @@ def status(session: Session, user: User, today: date) -> dict[str, Any]:
 def overdue_query(user: User, today: date, *, country: str | None = None,
                   after: tuple[date, int, int] | None = None, limit: int = 50) -> Select:
     """The ids of one page of the overdue reviews (open rounds past their due day) in page
-    order, one more than `limit`: a range of ix_reviewer_assignments_open_due from `after`
-    on, the plan joined only where the caller's or the filter's country asks for it
-    (tests/workflow/test_overdue_plans.py explains it on both databases)."""
+    order, one more than `limit`: for a caller who sees every country, a range of
+    ix_reviewer_assignments_open_due from `after` on; for a country, its plans' open rounds
+    (tests/workflow/test_overdue_plans.py explains both on both databases)."""
     key = (ReviewerAssignment.due, ReviewerAssignment.plan_id, ReviewerAssignment.id)
-    query = select(ReviewerAssignment.id).where(
-        ReviewerAssignment.round_open == true(), ReviewerAssignment.due < today)
-    if country is not None or None not in national_countries(user):
-        query = query.join(Plan, Plan.id == ReviewerAssignment.plan_id).where(
-            visible_plans(user, nationally=True))
+    if country is None and None in national_countries(user):
+        query = select(ReviewerAssignment.id).where(ReviewerAssignment.round_open == true())
+    else:
+        # A country's open rounds are few (90 of the world's 16,644 at a million events):
+        # they are gathered from its plans and sorted. The flag is wrapped so that no planner
+        # walks the world's open rounds by the index, probing each one's plan for its country
+        # (SQLite did: 15 ms for a page of 50).
+        query = (select(ReviewerAssignment.id)
+                 .join(Plan, Plan.id == ReviewerAssignment.plan_id)
+                 .where(visible_plans(user, nationally=True),
+                        func.coalesce(ReviewerAssignment.round_open, false()) == true()))
+    query = query.where(ReviewerAssignment.due < today)
     if country is not None:
         query = query.where(Plan.country == country)
     if after is not None:
