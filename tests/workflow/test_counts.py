@@ -4,10 +4,11 @@ rows written directly, and with transitions racing in one country."""
 
 import random
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text, update
 
 from models import Plan, ReviewerAssignment, User, utcnow
 from tests.conftest import SAMPLE_CONTENT
@@ -210,3 +211,51 @@ def race(call, moves) -> list[Exception]:
     for thread in threads:
         thread.join(timeout=120)
     return failures
+
+
+def test_opposite_moves_lock_the_count_rows_in_one_order(engine):
+    """PostgreSQL, the deadlock made to happen if it can: one transaction holds the lower of
+    two count rows (draft's) when another, moving a plan from review to draft, starts; that
+    one must wait on that same row first, holding nothing, so the first can then move a plan
+    the other way (needing review's row too) and commit. Had the second locked review's row
+    first (rows in the order of the change, decrement first), each would wait on the other."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its triggers take no row locks")
+    with engine.begin() as conn:
+        ids = conn.execute(insert(Plan).returning(Plan.id), [
+            {"country": "THA", "title": "raw", "workflow": "nap-1540", "state": state,
+             "row_version": 1, "created_by": "sql"}
+            for state in ("draft", "stakeholder_review")]).scalars().all()
+    holder, mover, failures = engine.connect(), engine.connect(), []
+    mover_pid = mover.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    mover.commit()
+
+    def to_draft():
+        try:
+            with mover.begin():
+                mover.execute(update(Plan).where(Plan.id == ids[1]).values(state="draft"))
+        except Exception as err:  # returned: a thread must not fail silently
+            failures.append(err)
+
+    thread = threading.Thread(target=to_draft)
+    try:  # whatever happens, no transaction is left holding rows (the schema's teardown)
+        holder.execute(text("SELECT count FROM plan_counts WHERE country = 'THA' AND "
+                            "state = 'draft' AND NOT committee FOR UPDATE"))
+        thread.start()
+        with engine.connect() as watcher:  # until the mover waits on a lock
+            for _ in range(500):
+                if watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE "
+                                        "pid = :pid"), {"pid": mover_pid}).scalar() == "Lock":
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail(f"the mover never waited on the held count row: {failures}")
+        holder.execute(update(Plan).where(Plan.id == ids[0]).values(state="stakeholder_review"))
+        holder.commit()
+    finally:
+        holder.close()
+        thread.join(timeout=60)
+        mover.close()
+    assert failures == []
+    with engine.connect() as conn:
+        assert drift(conn) == {}
