@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -13,11 +23,13 @@ DECISIONS = ("approve", "request_changes")
 
 class ReviewerAssignment(Base):
     __tablename__ = "reviewer_assignments"
-    # No index on `due`: GET /reviews/overdue wants the undecided reviews of plans in review,
-    # most overdue first, and in due order those come after every closed round's (24,000 of
-    # them at a million events): with one, PostgreSQL walked them, at 1.6 times the CPU of
-    # reading the plans in review (README, Scale).
-    __table_args__ = (UniqueConstraint("plan_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "user_id"),
+        # GET /reviews/overdue reads the open rounds, most overdue first, as a range of this
+        # index. On `due` alone it was no use: in due order the open rounds come after every
+        # closed round's (24,000 of them at a million events), and PostgreSQL walked those.
+        Index("ix_reviewer_assignments_open_due", "round_open", "due", "plan_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
@@ -29,6 +41,12 @@ class ReviewerAssignment(Base):
     # review_due_days when the plan enters review (or on assignment during review).
     due: Mapped[date | None] = mapped_column(Date)
     due_given: Mapped[bool] = mapped_column(default=False)
+    # The reviewer owes a decision now: the plan is in a state with reviews open and the
+    # reviewer has none on its current revision and content version. Kept exact, in the
+    # same transaction, by each operation that can change it (workflow/review_rounds.py)
+    # and set by the demo generator: overdue reviews are then a range of the index above,
+    # not every plan in review with a decision lookup for each of its reviewers.
+    round_open: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -7,8 +7,18 @@ import pytest
 from sqlalchemy import func, or_, select, text
 
 from demo import scale as demo_scale
-from models import AuditEvent, Plan, ReviewerAssignment, as_utc, event_hash, isoformat
+from models import (
+    AuditEvent,
+    Plan,
+    PlanCount,
+    ReviewerAssignment,
+    User,
+    as_utc,
+    event_hash,
+    isoformat,
+)
 from models.audit import HASHED_FIELDS
+from tests.counts_check import drift
 from workflow.audit import verify_chain
 from workflow.audit_scan import row_hash
 from workflow.engine import default_registry
@@ -62,6 +72,52 @@ def test_each_plan_row_says_when_it_entered_its_state_as_its_log_does(built, db)
     entered = dict(changes)  # each plan's last change of state
     rows = dict(db.execute(select(Plan.id, Plan.state_since)).all())
     assert {plan_id: isoformat(as_utc(at)) for plan_id, at in rows.items()} == entered
+
+
+def test_the_kept_counts_and_open_rounds_are_what_the_log_says(built, db):
+    """Plan counts (kept by the triggers as the rows went in) and each assignment's open
+    round (set by the generator) against the log read from scratch: a plan's country from
+    its creation, its state from its last event, the Committee's view from a submission,
+    the reviewers from assignments and removals, and the decisions given on the content
+    version of the revision under way (since the last `revise`)."""
+    review_states = {s.name for s in default_registry().get("nap-1540").states.values()
+                     if s.reviews_open}
+    lives: dict[int, dict] = {}
+    for plan_id, actor, action, to_state, version, data in db.execute(
+            select(AuditEvent.plan_id, AuditEvent.actor, AuditEvent.action,
+                   AuditEvent.to_state, AuditEvent.content_version, AuditEvent.data)
+            .where(AuditEvent.plan_id.is_not(None)).order_by(AuditEvent.plan_id,
+                                                            AuditEvent.seq)):
+        life = lives.setdefault(plan_id, {"reviewers": set(), "decided": set(),
+                                          "submitted": False})
+        life["state"], life["version"] = to_state, version
+        if action == "create":
+            life["country"] = data["country"]
+        elif action == "submit_to_committee":
+            life["submitted"] = True
+        elif action == "revise":
+            life["decided"] = set()
+        elif action == "assign_reviewer":
+            life["reviewers"].add(data["username"])
+        elif action == "remove_reviewer":
+            life["reviewers"].discard(data["username"])
+        elif action == "review":
+            life["decided"].add((actor, version))
+    counts: dict[tuple, int] = {}
+    for life in lives.values():
+        key = (life["country"], "nap-1540", life["state"], life["submitted"])
+        counts[key] = counts.get(key, 0) + 1
+    assert {(c, w, s, bool(k)): n for c, w, s, k, n in db.execute(select(
+        PlanCount.country, PlanCount.workflow, PlanCount.state, PlanCount.committee,
+        PlanCount.count)) if n} == counts
+    expected = {(plan_id, username): life["state"] in review_states
+                and (username, life["version"]) not in life["decided"]
+                for plan_id, life in lives.items() for username in life["reviewers"]}
+    kept = {(plan_id, username): bool(flag) for plan_id, username, flag in db.execute(
+        select(ReviewerAssignment.plan_id, User.username, ReviewerAssignment.round_open)
+        .join(User, User.id == ReviewerAssignment.user_id))}
+    assert kept == expected and any(expected.values())
+    assert drift(db.connection()) == {}  # and the open-review counts follow the flags
 
 
 def test_ids_follow_time_and_reviews_fall_due_on_both_sides_of_today(built, db):

@@ -31,6 +31,7 @@ from workflow.errors import (
 from workflow.facts import carry_facts, facts_key, plan_facts, shown_content  # noqa: F401
 from workflow.guards import REQUEST_DATA_FIELDS, FiringRequest
 from workflow.plan_write import write_plan
+from workflow.review_rounds import refresh_rounds, reviews_open
 from workflow.versions import current_content
 
 UNSET: Any = object()
@@ -132,6 +133,8 @@ def edit_plan(session: Session, actor: User, plan_id: int, *, title: Any = UNSET
                      from_state=plan.state, to_state=plan.state,
                      content_version=plan.content_version, data=changed)
         session.flush()
+        if "content_version" in changed and reviews_open(plan):  # earlier decisions stop counting
+            refresh_rounds(session, plan)
     return plan
 
 
@@ -178,6 +181,8 @@ def assign_reviewer(session: Session, actor: User, plan_id: int, *, username: st
                  data={"username": username, "required": required,
                        **({"due": due.isoformat()} if due else {})})
     session.flush()
+    if in_review:  # the reviewer owes a decision, unless one on this version was given before
+        refresh_rounds(session, plan)
     return assignment
 
 
@@ -223,6 +228,7 @@ def record_review(session: Session, actor: User, plan_id: int, *, decision: str,
                  content_version=plan.content_version, comment=comment,
                  data={"decision": decision})
     session.flush()
+    refresh_rounds(session, plan)
     return review
 
 
@@ -273,10 +279,15 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
         changes["state_since"] = moment
     for effect in taken.effects:
         changes.update(EFFECTS[effect](session, plan, request))
+    # Rounds open or close only where reviews are open before or after (the flags of a plan
+    # outside review are all closed already): the other transitions pay nothing for them.
+    rounds = reviews_open(plan)
     write_plan(session, plan, changes, next_link(
         plan.id, plan.audit_seq, plan.audit_head, moment, actor=actor.username, action=trigger,
         from_state=plan.state, to_state=taken.dest, content_version=plan.content_version,
         comment=comment, data=data or None))
+    if rounds or reviews_open(plan):
+        refresh_rounds(session, plan)
     carry_facts(session, plan, before)
     return plan
 

@@ -3,8 +3,10 @@
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
+import jsonschema_rs
 import pytest
 
+from api.schemas import StatusSchema
 from models import utcnow
 from tests.api.api_support import assert_problem
 
@@ -233,6 +235,30 @@ def test_status_counts_plans_by_whom_they_wait_on(api, plans_in_every_state):
     for who, expected in WAITING.items():
         body = api.get("/status", who).get_json()
         assert [(w["country"], w["role"], w["count"]) for w in body["waiting"]] == expected, who
+
+
+def test_the_status_body_is_what_its_schema_documents(api, client, plans_in_every_state,
+                                                      make_plan, app):
+    """/status is written as JSON directly, not dumped by marshmallow: for every kind of
+    caller it is what the dump would give and what the OpenAPI document describes."""
+    make_plan("stakeholder_review", country="VNM")
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=60)  # and overdue counts
+    document = client.get("/openapi.json").get_json()
+    described = document["paths"]["/api/v1/status"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    validator = jsonschema_rs.validator_for(
+        {"allOf": [described], "components": document["components"]})
+    assert not validator.is_valid({"plans": [{"country": "THA", "state": "draft"}],
+                                   "waiting": [], "overdue": []})  # it does check rows
+    for who in ("global_auditor", "viewer", "vnm_viewer", "committee", "drafter"):
+        response = api.get("/status", who)
+        body = response.get_json()
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        assert StatusSchema().validate(body) == {} and StatusSchema().dump(body) == body, who
+        assert [e.message for e in validator.iter_errors(body)] == [], who
+        assert body["plans"] and all(row["count"] > 0 for row in body["plans"]), who
+    assert api.get("/status", "global_auditor").get_json()["overdue"] == [
+        {"country": "THA", "count": 1}, {"country": "VNM", "count": 1}]
 
 
 WAITING_ON = [  # (role, who asks, the states of the plans listed, "vnm-" for Viet Nam's)

@@ -129,9 +129,10 @@ BUDGET = [
     # token, plan, event, plan row, the response's facts
     ("PATCH /plans/{id}", patch_plan, 5),
     # token, plan, facts, event, plan row (the response reuses the facts); submit_for_review
-    # also sets the review due days
-    ("POST /plans/{id}/transitions", fire_transition, 6),
-    ("POST /plans/{id}/reviews", post_review, 6),
+    # also sets the review due days. A transition into or out of review, and a review, also
+    # set the reviewers' open rounds (workflow/review_rounds.py): one UPDATE
+    ("POST /plans/{id}/transitions", fire_transition, 7),
+    ("POST /plans/{id}/reviews", post_review, 7),
     ("POST /plans/{id}/reviewers", post_reviewer, 7),
     ("GET /plans/{id}/history", history, 3),
     ("GET /audit", audit, 2),

@@ -14,14 +14,23 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select, text
 
-from models import AuditEvent, Base, ContentVersion, Plan, Review, ReviewerAssignment
+from models import (
+    AuditEvent,
+    Base,
+    ContentVersion,
+    OpenReviewCount,
+    Plan,
+    PlanCount,
+    Review,
+    ReviewerAssignment,
+)
 from models.audit import _SQLITE_GUARDS
 
 Rows = dict[str, list[dict[str, Any]]]
 ALL_TABLES = frozenset(Base.metadata.tables)
 # What a sequence may change; the rest (users, grants, tokens...) is the cast's, set up once.
 PLAN_TABLES = frozenset({"plans", "content_versions", "reviewer_assignments", "reviews",
-                         "audit_events"})
+                         "audit_events", "plan_counts", "open_review_counts"})
 CAST_TABLES = ALL_TABLES - PLAN_TABLES
 
 
@@ -34,7 +43,7 @@ def forget_plans(engine: Engine) -> None:
             conn.execute(text("DROP TRIGGER audit_events_no_delete"))
         for statement in (delete(Review), delete(ReviewerAssignment), delete(ContentVersion),
                           delete(AuditEvent).where(AuditEvent.plan_id.is_not(None)),
-                          delete(Plan)):
+                          delete(Plan), delete(PlanCount), delete(OpenReviewCount)):
             conn.execute(statement)
         if engine.dialect.name == "sqlite":
             for ddl in _SQLITE_GUARDS:  # CREATE TRIGGER IF NOT EXISTS: both guards are back

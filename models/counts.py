@@ -1,0 +1,178 @@
+"""Counts the database keeps by triggers: plans by state, open reviews by due day (/status).
+
+GET /status answers with the world's counts; counting the plan rows on each call grew with
+the plans (10 ms at a million events) and counting overdue reviews with the reviews in
+review (26 ms). These tables hold the answers instead, kept by triggers on the rows they
+count, so they are right whoever writes: the service, the demo generator's Core executemany,
+a test inserting rows directly. On PostgreSQL the triggers are per statement (transition
+tables): a statement's changes are summed per key and the count rows upserted in key order,
+so two transactions moving plans in opposite directions between the same two states lock
+the same rows in the same order and cannot deadlock. On SQLite one writer holds the whole
+database, so per-row triggers are enough. Rows that reach 0 stay (readers skip them): a
+row deleted and re-inserted by concurrent transactions would need more locking, for nothing.
+
+Alembic (a later issue) will take these triggers over; until then they are created with
+their tables, as the audit table's guards are (models/audit.py), and a table created on an
+existing database is filled from its rows in the same step.
+"""
+
+from datetime import date
+
+from sqlalchemy import DDL, Boolean, Date, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+from models.plan import Plan
+from models.review import ReviewerAssignment
+
+# Marks tables whose rows follow from others': copies of a database (bench/scale.py, the
+# demo generator's insert) leave them to the triggers.
+DERIVED = {"derived": True}
+
+
+class PlanCount(Base):
+    """How many plans of a country, workflow and state there are, apart by whether the
+    Committee sees them (committee_from_seq set)."""
+
+    __tablename__ = "plan_counts"
+    __table_args__ = {"info": DERIVED}
+
+    country: Mapped[str] = mapped_column(String(3), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    committee: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class OpenReviewCount(Base):
+    """How many open review rounds (ReviewerAssignment.round_open) of a country fall due on a
+    day: the overdue count is a sum over the days before today, so it grows with the days
+    that have open reviews, not with the reviews or the log."""
+
+    __tablename__ = "open_review_counts"
+    __table_args__ = {"info": DERIVED}
+
+    country: Mapped[str] = mapped_column(String(3), primary_key=True)
+    due: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# The triggers read plans and reviewer_assignments: the count tables are created after them.
+PlanCount.__table__.add_is_dependent_on(Plan.__table__)
+OpenReviewCount.__table__.add_is_dependent_on(ReviewerAssignment.__table__)
+
+_PLAN_KEY = "country, workflow, state, committee"
+_PLAN_UPSERT = ("INSERT INTO plan_counts ({key}, count) {rows} "
+                "ON CONFLICT ({key}) DO UPDATE SET count = plan_counts.count + excluded.count")
+_REVIEW_UPSERT = ("INSERT INTO open_review_counts (country, due, count) {rows} ON CONFLICT "
+                  "(country, due) DO UPDATE SET count = open_review_counts.count + excluded.count")
+
+
+def _plan_values(row: str, delta: int) -> str:
+    # SQLite needs a WHERE on an INSERT ... SELECT before ON CONFLICT (its parser's ambiguity).
+    return (f"SELECT {row}.country, {row}.workflow, {row}.state, "
+            f"{row}.committee_from_seq IS NOT NULL, {delta} WHERE true")
+
+
+def _review_values(row: str, delta: int) -> str:
+    return (f"SELECT country, {row}.due, {delta} FROM plans WHERE plans.id = {row}.plan_id "
+            f"AND {row}.round_open AND {row}.due IS NOT NULL")
+
+
+_SQLITE_PLAN_CHANGED = ("OLD.country IS NOT NEW.country OR OLD.workflow IS NOT NEW.workflow OR "
+                        "OLD.state IS NOT NEW.state OR (OLD.committee_from_seq IS NULL) IS NOT "
+                        "(NEW.committee_from_seq IS NULL)")
+_SQLITE_REVIEW_CHANGED = ("OLD.round_open IS NOT NEW.round_open OR OLD.due IS NOT NEW.due OR "
+                          "OLD.plan_id IS NOT NEW.plan_id")
+_SQLITE_PLANS = [
+    "CREATE TRIGGER IF NOT EXISTS plan_counts_insert AFTER INSERT ON plans BEGIN "
+    + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("NEW", 1)) + "; END",
+    "CREATE TRIGGER IF NOT EXISTS plan_counts_delete AFTER DELETE ON plans BEGIN "
+    + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("OLD", -1)) + "; END",
+    "CREATE TRIGGER IF NOT EXISTS plan_counts_update AFTER UPDATE OF country, workflow, state, "
+    f"committee_from_seq ON plans WHEN {_SQLITE_PLAN_CHANGED} BEGIN "
+    + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("OLD", -1)) + "; "
+    + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("NEW", 1)) + "; END",
+]
+_SQLITE_REVIEWS = [
+    "CREATE TRIGGER IF NOT EXISTS open_review_counts_insert AFTER INSERT ON "
+    "reviewer_assignments BEGIN " + _REVIEW_UPSERT.format(rows=_review_values("NEW", 1))
+    + "; END",
+    "CREATE TRIGGER IF NOT EXISTS open_review_counts_delete AFTER DELETE ON "
+    "reviewer_assignments BEGIN " + _REVIEW_UPSERT.format(rows=_review_values("OLD", -1))
+    + "; END",
+    "CREATE TRIGGER IF NOT EXISTS open_review_counts_update AFTER UPDATE OF round_open, due, "
+    f"plan_id ON reviewer_assignments WHEN {_SQLITE_REVIEW_CHANGED} BEGIN "
+    + _REVIEW_UPSERT.format(rows=_review_values("OLD", -1)) + "; "
+    + _REVIEW_UPSERT.format(rows=_review_values("NEW", 1)) + "; END",
+]
+
+
+def _postgres_deltas(keyed: str, operation: str) -> str:
+    """The statement's changes to `table` as one signed row per changed row, from the
+    transition tables (`old_rows` / `new_rows`) `operation` has."""
+    parts = []
+    if operation in ("DELETE", "UPDATE"):
+        parts.append(keyed.format(rows="old_rows", delta=-1))
+    if operation in ("INSERT", "UPDATE"):
+        parts.append(keyed.format(rows="new_rows", delta=1))
+    return " UNION ALL ".join(parts)
+
+
+_PG_PLAN_ROWS = ("SELECT country, workflow, state, committee_from_seq IS NOT NULL AS committee, "
+                 "{delta} AS delta FROM {rows}")
+_PG_REVIEW_ROWS = ("SELECT plans.country, r.due, {delta} AS delta FROM {rows} r JOIN plans "
+                   "ON plans.id = r.plan_id WHERE r.round_open AND r.due IS NOT NULL")
+
+
+def _postgres_function(name: str, upsert: str, rows: str, key: str) -> str:
+    branches = []
+    for operation in ("INSERT", "UPDATE", "DELETE"):
+        # Summed per key (an UPDATE that keeps a row's key adds nothing) and upserted in key
+        # order, so every transaction locks the count rows it changes in the same order.
+        summed = (f"SELECT {key}, sum(delta) FROM ({_postgres_deltas(rows, operation)}) "
+                  f"AS d GROUP BY {key} HAVING sum(delta) <> 0 ORDER BY {key}")
+        branches.append(f"IF TG_OP = '{operation}' THEN {upsert.format(key=key, rows=summed)}; "
+                        "END IF;")
+    return (f"CREATE OR REPLACE FUNCTION napflow_{name}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN {' '.join(branches)} RETURN NULL; END $$")
+
+
+def _postgres_triggers(name: str, table: str) -> list[str]:
+    # A trigger with transition tables serves one event, and an UPDATE one no column list.
+    return [f"CREATE TRIGGER {name}_{operation.lower()} AFTER {operation} ON {table} "
+            f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION napflow_{name}()"
+            for operation, tables in (("INSERT", "NEW TABLE AS new_rows"),
+                                      ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                                      ("DELETE", "OLD TABLE AS old_rows"))]
+
+
+_POSTGRES_PLANS = [
+    _postgres_function("plan_counts", _PLAN_UPSERT, _PG_PLAN_ROWS, _PLAN_KEY),
+    *_postgres_triggers("plan_counts", "plans"),
+]
+_POSTGRES_REVIEWS = [
+    _postgres_function("open_review_counts", _REVIEW_UPSERT, _PG_REVIEW_ROWS, "country, due"),
+    *_postgres_triggers("open_review_counts", "reviewer_assignments"),
+]
+
+# A count table created on a database that has rows already starts from them.
+_FILL_PLANS = ("INSERT INTO plan_counts (country, workflow, state, committee, count) "
+               "SELECT country, workflow, state, committee_from_seq IS NOT NULL, count(*) "
+               "FROM plans GROUP BY 1, 2, 3, 4")
+_FILL_REVIEWS = ("INSERT INTO open_review_counts (country, due, count) SELECT plans.country, "
+                 "r.due, count(*) FROM reviewer_assignments r JOIN plans ON plans.id = r.plan_id "
+                 "WHERE r.round_open AND r.due IS NOT NULL GROUP BY 1, 2")
+
+
+def _listen(table, statements: list[str], dialect: str) -> None:
+    for statement in statements:
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+_listen(PlanCount.__table__, _SQLITE_PLANS, "sqlite")
+_listen(OpenReviewCount.__table__, _SQLITE_REVIEWS, "sqlite")
+_listen(PlanCount.__table__, _POSTGRES_PLANS, "postgresql")
+_listen(OpenReviewCount.__table__, _POSTGRES_REVIEWS, "postgresql")
+event.listen(PlanCount.__table__, "after_create", DDL(_FILL_PLANS))
+event.listen(OpenReviewCount.__table__, "after_create", DDL(_FILL_REVIEWS))
