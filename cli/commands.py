@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.schemas import AuditExportArgs
 from models import Plan, User
 from models.db import write_session
-from workflow import users
+from workflow import review_rounds, users
 from workflow.audit import verify_all
 from workflow.audit_head import PublishedHead, matches, publish_head
 from workflow.audit_scan import PARALLEL_FROM, verify_log
@@ -85,6 +85,10 @@ def init_db_command() -> None:
     """Create the tables (and the audit log's guard triggers) that do not exist yet."""
     db = _database()
     db.create_schema()
+    with transaction() as session:
+        reopened = review_rounds.refresh_every_round(session)
+    if reopened:
+        click.echo(f"review rounds: {reopened} assignments' open flag set from their plans")
     click.echo(f"schema ready in {db.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -20,9 +20,11 @@ ASSIGNMENTS, REVIEWS = ReviewerAssignment.__table__, Review.__table__
 
 
 def _decided(revision, content_version) -> ColumnElement[bool]:
+    # The assignment (and plan) are the enclosing statement's, however deep it nests this.
     return select(REVIEWS.c.id).where(
         REVIEWS.c.plan_id == ASSIGNMENTS.c.plan_id, REVIEWS.c.user_id == ASSIGNMENTS.c.user_id,
-        REVIEWS.c.revision == revision, REVIEWS.c.content_version == content_version).exists()
+        REVIEWS.c.revision == revision, REVIEWS.c.content_version == content_version,
+    ).correlate_except(REVIEWS).exists()
 
 
 @cache
@@ -66,3 +68,17 @@ def open_rounds() -> ColumnElement[bool]:
         [s.name for s in w.states.values() if s.reviews_open])) for w in default_registry()]
     return and_(or_(*states) if states else false(),
                 ~_decided(Plan.revision, Plan.content_version))
+
+
+def refresh_every_round(session: Session) -> int:
+    """Set every assignment's round_open from its definition, writing only the wrong ones;
+    how many were wrong. For a database made before the flag existed (`init-db` added the
+    column as false for every row): the open rounds of plans in review are set then, and on
+    a database kept by `refresh_rounds` it finds nothing to write."""
+    plan = Plan.__table__
+    should = (select(open_rounds()).select_from(plan)
+              .where(plan.c.id == ASSIGNMENTS.c.plan_id).scalar_subquery())
+    written = session.connection().execute(
+        update(ASSIGNMENTS).where(ASSIGNMENTS.c.round_open != should)
+        .values(round_open=should))
+    return written.rowcount
