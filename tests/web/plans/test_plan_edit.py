@@ -165,3 +165,12 @@ def test_only_a_drafter_edits_and_only_a_draft(make_plan, signed_in, engine, sta
         assert response.status_code == 302 and response.headers["Location"] == \
             f"/plans/{plan_id}"
     assert "can edit this plan, and only in draft" in text(pages.get(f"/plans/{plan_id}"))
+
+
+def test_enter_in_a_field_saves_the_draft_not_adds_a_row(signed_in, make_plan):
+    """HTML submits a form on Enter with its first submit button: that one must be Save."""
+    plan = make_plan("draft")
+    page = signed_in("drafter").get(f"/plans/{plan}/edit").get_data(as_text=True)
+    form = page[page.index('<form method="post"'):]
+    buttons = re.findall(r'<button[^>]*name="(\w+)"', form)
+    assert buttons[:2] == ["save", "add_measure"]
