@@ -11,7 +11,7 @@ from flask import Response, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
 from runtime import db
@@ -95,8 +95,8 @@ class AuditFilterForm(FilterForm):
 
 
 class ExportForm(AuditFilterForm):
-    format = SelectField(_l("Format"), default="jsonl", choices=[("jsonl", "JSON lines"),
-                                                                  ("csv", "CSV")],
+    format = SelectField(_l("Format"), default="jsonl",
+                         choices=[SelectChoice("jsonl"), SelectChoice("csv")],
                          invalid_choice_message=_l("Choose JSON lines or CSV"))
 
 

@@ -3,7 +3,7 @@
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from runtime import db
 from web.blueprint import bp
@@ -18,7 +18,8 @@ PAGE = 50
 
 class HistoryOptions(FilterForm):
     order = SelectField(_l("Show"), default="oldest",
-                        choices=[("oldest", _l("Oldest first")), ("newest", _l("Newest first"))],
+                        choices=[SelectChoice("oldest", _l("Oldest first")),
+                                 SelectChoice("newest", _l("Newest first"))],
                         invalid_choice_message=_l("Choose oldest or newest first"))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from web.blueprint import bp
@@ -44,7 +44,8 @@ def choice_field(label, values: Callable[[], Iterable[str]], shown: Callable[[st
     """A select of napflow's names (states, roles...) as `shown` words them, "any" first; a
     value not among them is refused with `message`."""
     def choices():
-        return [("", any_label), *((value, shown(value)) for value in values())]
+        return [SelectChoice("", any_label),
+                *(SelectChoice(value, shown(value)) for value in values())]
     return SelectField(label, choices=choices, default="", invalid_choice_message=message)
 
 

@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from runtime import db
@@ -20,6 +20,7 @@ from web.listing import (
 from web.terms import name
 from web.transaction import writing
 from workflow import cursors, queries, service
+from workflow.countries import country_name
 from workflow.engine import default_registry
 from workflow.errors import ValidationFailed
 from workflow.vocabulary import states, workflow_keys
@@ -78,7 +79,7 @@ def new_plan():
     if not countries:
         abort(403)  # only a country's drafters create its plans
     form = NewPlanForm()
-    form.country.choices = countries
+    form.country.choices = [SelectChoice(c, f"{country_name(c)} ({c})") for c in countries]
     if not form.validate_on_submit():
         return _new_plan_page(form, 422 if form.is_submitted() else 200)
     try:

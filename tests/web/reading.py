@@ -17,6 +17,7 @@ class Page:
     text: str  # <main>'s text, whitespace collapsed
     links: list[Link] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the error summary's items
+    headings: list[str] = field(default_factory=list)  # <main>'s h1 to h4, in order
 
     def link(self, text: str) -> str:
         """The address of the link whose text contains `text` (exactly one)."""
@@ -33,7 +34,7 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.page, self.in_main, self.words = Page(""), False, []
         self.link: dict | None = None
-        self.in_summary, self.item = False, None
+        self.in_summary, self.item, self.heading = False, None, None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -43,6 +44,8 @@ class _Reader(HTMLParser):
             self.in_summary = True  # a list of its own: it ends at the next </ul>
         if tag == "li" and self.in_summary:
             self.item = []
+        if tag in ("h1", "h2", "h3", "h4") and self.in_main:
+            self.heading = []
         if tag == "a" and self.in_main:
             self.link = {"href": attrs.get("href", ""), "rel": attrs.get("rel"), "text": []}
 
@@ -58,6 +61,9 @@ class _Reader(HTMLParser):
             self.item = None
         if tag == "ul":
             self.in_summary = False
+        if tag in ("h1", "h2", "h3", "h4") and self.heading is not None:
+            self.page.headings.append(" ".join("".join(self.heading).split()))
+            self.heading = None
 
     def handle_data(self, data):
         if not self.in_main:
@@ -67,6 +73,8 @@ class _Reader(HTMLParser):
             self.link["text"].append(data)
         if self.item is not None:
             self.item.append(data)
+        if self.heading is not None:
+            self.heading.append(data)
 
 
 def read(response) -> Page:
