@@ -38,6 +38,8 @@ def _value(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if value is None:
+        return _("None")
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -48,14 +50,17 @@ def shown(event: Any, link: dict[str, str] | None = None) -> dict[str, Any]:
     field = event.get if isinstance(event, dict) else lambda key: getattr(event, key)
     from_state, to_state = field("from_state"), field("to_state")
     details = []
-    if from_state and to_state and from_state != to_state:
-        details.append((_("State"), _("%(old)s to %(new)s", old=name("state", from_state),
-                                      new=name("state", to_state))))
-    elif to_state and not from_state:
-        details.append((_("State"), name("state", to_state)))
+    # Each state on a row of its own: a state's name is not built into a sentence, where a
+    # translator could not place it.
+    if from_state and from_state != to_state:
+        details.append((_("From state"), name("state", from_state)))
+    if to_state and from_state != to_state:
+        details.append((_("To state"), name("state", to_state)))
     if field("content_version") is not None:
         details.append((_("Content version"), str(field("content_version"))))
-    details += [(key, _value(value)) for key, value in sorted((field("data") or {}).items())]
+    # The data's own keys (reference, username...): names in the log, made readable
+    details += [(key.replace("_", " ").capitalize(), _value(value))
+                for key, value in sorted((field("data") or {}).items())]
     details.append((_("Event hash"), field("hash")))
     return {"title": action_name(field("action")), "link": link,
             "byline": _("By %(actor)s, %(time)s", actor=field("actor"),

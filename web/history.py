@@ -2,12 +2,14 @@
 
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
 from runtime import db
 from web.blueprint import bp
 from web.events import shown
+from web.i18n import number_filter
 from web.listing import FilterForm, listing
 from workflow import cursors, queries
 from workflow.access import load_plan
@@ -35,9 +37,14 @@ def plan_history(plan_id: int):
         form)
     # Checked on every request, as GET .../history/verify does: the badge is never stale.
     chain = verify_chain(session, plan.id)
+    verified = ngettext(
+        "Each of its %(count)s event is linked to the one before by its hash, and none has "
+        "been changed, removed or reordered.",
+        "Each of its %(count)s events is linked to the one before by its hash, and none has "
+        "been changed, removed or reordered.", chain.events, count=number_filter(chain.events))
     page = render_template(
         "history/index.html", form=form, plan=plan, listing=found,
-        events=[shown(e) for e in found.items], chain=chain,
+        events=[shown(e) for e in found.items], chain=chain, verified=verified,
         export={fmt: url_for("web.audit_export", plan=plan.id, format=fmt)
                 for fmt in ("jsonl", "csv")})
     return current_app.make_response((page, found.status))

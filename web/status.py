@@ -77,12 +77,18 @@ def status():
     found = overview.status(db.session(), current_user, today())
     order = {state: i for i, state in enumerate(states())}
     plans = sorted(found["plans"], key=lambda r: (r["country"], order.get(r["state"], 0)))
+    total = sum(row["count"] for row in found["plans"])
+    # Counts in sentences are formatted here: the template's own filters would nest their
+    # output inside the sentence's translation.
     return render_template(
         "status/index.html", plans=plans, bars=state_bars(found["plans"]),
-        total=sum(row["count"] for row in found["plans"]),
+        seen=ngettext("You can see %(count)s plan.", "You can see %(count)s plans.", total,
+                      count=number_filter(total)),
         waiting=[waiting_sentence(r["role"], r["count"], r["country"])
                  for r in found["waiting"]],
-        overdue=found["overdue"],
+        overdue=[{"country": r["country"], "text": ngettext(
+            "%(count)s review overdue", "%(count)s reviews overdue", r["count"],
+            count=number_filter(r["count"]))} for r in found["overdue"]],
         # The Committee is never told who has yet to review (national business).
         sees_reviews=bool(national_countries(current_user)))
 

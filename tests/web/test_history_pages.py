@@ -27,8 +27,8 @@ def test_the_auditor_reads_every_step_oldest_first_and_the_chain_verifies(signed
     assert '<strong class="govuk-tag govuk-tag--green">Chain verified</strong>' in response.text
     assert "Each of its 8 events is linked to the one before" in page.text
     assert "By drafter, " in page.text and "By committee, " in page.text
-    assert "Draft to Stakeholder review" in page.text  # the step's states, in words
-    assert "reference NV/2026/17" in page.text  # the submission's data
+    assert "From state Draft To state Stakeholder review" in page.text  # in words
+    assert "Reference NV/2026/17" in page.text  # the submission's data
     assert f'<a href="/plans/{plan_id}" class="govuk-back-link">Back to the plan</a>' \
         in response.text
 
