@@ -136,4 +136,6 @@ def audit_export():
     # Streamed in a session of its own, in batches: memory stays flat however long the log.
     body = audit_search.export_body(db.database().sessions, query, fmt)
     return Response(body, mimetype=audit_search.EXPORT_MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="napflow-audit.{fmt}"'})
+        "Content-Disposition": f'attachment; filename="napflow-audit.{fmt}"',
+        # What this user may see, sent for a session cookie: no cache keeps it.
+        "Cache-Control": "no-store"})

@@ -110,3 +110,6 @@ def test_the_export_links_download_this_plans_events(signed_in, make_plan):
     assert [line.count(f'"plan_id":{plan_id},') for line in jsonl.text.splitlines()] == [1] * 3
     csv = drafter.get(page.link("CSV"))
     assert csv.mimetype == "text/csv" and len(csv.text.splitlines()) == 1 + 3
+    assert csv.headers["Cache-Control"] == "no-store"
+    # and a search of its events, with the audit search's filters
+    assert page.link("Search this plan's events") == f"/audit?plan={plan_id}"
