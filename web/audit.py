@@ -8,7 +8,6 @@ here because the API takes bearer tokens only, never a page's session cookie.
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, current_app, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField, StringField
@@ -27,6 +26,7 @@ from web.listing import (
     storable,
 )
 from web.terms import name
+from web.words import gettext as _
 from workflow import audit_search, cursors
 from workflow.access import MAX_ID
 from workflow.cursors import LATEST

@@ -3,11 +3,12 @@
 import json
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import datetime_filter
 from web.terms import name
+from web.words import gettext as _
+from web.words import once
 
 # What each action did, as a history says it (past tense; the triggers' button words are
 # in web/terms.py). A name without an entry is shown as it is, made readable.
@@ -27,9 +28,13 @@ ACTIONS = {
 }
 
 
-def action_name(action: str) -> str:
+def _action_name(action: str) -> str:
     found = ACTIONS.get(action)
     return str(found) if found is not None else action.replace("_", " ").capitalize()
+
+
+def action_name(action: str) -> str:
+    return once(_action_name, action)
 
 
 def _value(value: Any) -> str:
@@ -53,9 +58,9 @@ def shown(event: Any, link: dict[str, str] | None = None) -> dict[str, Any]:
     # Each state on a row of its own: a state's name is not built into a sentence, where a
     # translator could not place it.
     if from_state and from_state != to_state:
-        details.append((_("From state"), name("state", from_state)))
+        details.append((_("From state"), once(name, "state", from_state)))
     if to_state and from_state != to_state:
-        details.append((_("To state"), name("state", to_state)))
+        details.append((_("To state"), once(name, "state", to_state)))
     if field("content_version") is not None:
         details.append((_("Content version"), str(field("content_version"))))
     # The data's own keys (reference, username...): names in the log, made readable

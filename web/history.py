@@ -2,7 +2,6 @@
 
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
@@ -11,6 +10,7 @@ from web.blueprint import bp
 from web.events import shown
 from web.i18n import number_filter
 from web.listing import FilterForm, listing
+from web.words import ngettext
 from workflow import cursors, queries
 from workflow.access import load_plan
 from workflow.audit import verify_chain

@@ -6,7 +6,6 @@ State sees its own plans, the Committee those submitted to it, a global auditor 
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 
 from runtime import db
@@ -15,6 +14,7 @@ from web.blueprint import bp
 from web.i18n import number_filter
 from web.listing import CountryField, FilterForm, listing
 from web.terms import name
+from web.words import ngettext, once
 from workflow import cursors, overview
 from workflow.access import national_countries
 from workflow.vocabulary import states
@@ -28,23 +28,23 @@ WAITING = {
     "drafter": lambda n, country: ngettext(
         "%(count)s plan waits for its drafters in %(country)s",
         "%(count)s plans wait for their drafters in %(country)s",
-        n, count=number_filter(n), country=country),
+        n, count=once(number_filter, n), country=country),
     "reviewer": lambda n, country: ngettext(
         "%(count)s plan waits for stakeholder review in %(country)s",
         "%(count)s plans wait for stakeholder review in %(country)s",
-        n, count=number_filter(n), country=country),
+        n, count=once(number_filter, n), country=country),
     "approver": lambda n, country: ngettext(
         "%(count)s plan waits for national approval in %(country)s",
         "%(count)s plans wait for national approval in %(country)s",
-        n, count=number_filter(n), country=country),
+        n, count=once(number_filter, n), country=country),
     "submitter": lambda n, country: ngettext(
         "%(count)s plan waits for submission to the Committee in %(country)s",
         "%(count)s plans wait for submission to the Committee in %(country)s",
-        n, count=number_filter(n), country=country),
+        n, count=once(number_filter, n), country=country),
     "committee": lambda n, country: ngettext(
         "%(count)s plan from %(country)s waits for the Committee to acknowledge it",
         "%(count)s plans from %(country)s wait for the Committee to acknowledge them",
-        n, count=number_filter(n), country=country),
+        n, count=once(number_filter, n), country=country),
 }
 
 
@@ -55,7 +55,8 @@ def waiting_sentence(role: str, n: int, country: str) -> str:
     # A role a later workflow makes others wait on: its name, in a sentence of its own.
     return ngettext("%(count)s plan waits for the role %(role)s in %(country)s",
                     "%(count)s plans wait for the role %(role)s in %(country)s",
-                    n, count=number_filter(n), role=name("role", role), country=country)
+                    n, count=once(number_filter, n), role=once(name, "role", role),
+                    country=country)
 
 
 def state_bars(plans: list[dict]) -> list[dict]:
@@ -66,7 +67,7 @@ def state_bars(plans: list[dict]) -> list[dict]:
         totals[row["state"]] = totals.get(row["state"], 0) + row["count"]
     top = max(totals.values(), default=0)
     order = {state: i for i, state in enumerate(states())}
-    return [{"label": name("state", state), "text": number_filter(n),
+    return [{"label": name("state", state), "text": once(number_filter, n),
              # at least a sliver, so that a state with a few plans among thousands shows
              "percent": max(round(100 * n / top, 1), 0.5)}
             for state, n in sorted(totals.items(), key=lambda item: order.get(item[0], 0))]
@@ -76,7 +77,9 @@ def state_bars(plans: list[dict]) -> list[dict]:
 def status():
     found = overview.status(db.session(), current_user, today())
     order = {state: i for i, state in enumerate(states())}
-    plans = sorted(found["plans"], key=lambda r: (r["country"], order.get(r["state"], 0)))
+    plans = [(r["country"], once(name, "state", r["state"]), once(number_filter, r["count"]))
+             for r in sorted(found["plans"],
+                             key=lambda r: (r["country"], order.get(r["state"], 0)))]
     total = sum(row["count"] for row in found["plans"])
     # Counts in sentences are formatted here: the template's own filters would nest their
     # output inside the sentence's translation.
