@@ -37,9 +37,13 @@ EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class PlanNumberField(StringField):
+    """A plan's number; one no plan can have is refused before it reaches the database."""
+
     def pre_validate(self, form):
         text = (self.data or "").strip()
-        if text and not (text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID):
+        # ASCII digits only: "²" is a digit to str.isdigit, and int() refuses it.
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 10
+                         and 0 < int(text) <= MAX_ID):
             raise ValidationError(_l("Enter a plan number, like 12"))
         self.data = int(text) if text else None
 

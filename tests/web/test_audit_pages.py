@@ -7,8 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from models.db import write_session
 from tests.web.reading import read
 from web import audit
+from workflow import audit_search, service, users
 
 
 def events_shown(page) -> list[str]:
@@ -68,6 +70,7 @@ def test_filters_narrow_the_search(two_countries, signed_in, query, expected):
     ("plan=first", "plan", "Enter a plan number, like 12"),
     ("plan=0", "plan", "Enter a plan number, like 12"),
     ("plan=99999999999", "plan", "Enter a plan number, like 12"),
+    ("plan=%C2%B2", "plan", "Enter a plan number, like 12"),  # a superscript two
     ("actor=" + "x" * 65, "actor", "Enter a username of 64 characters or fewer"),
     ("actor=a%00b", "actor", "Remove the invisible control character (NUL) from Who did it"),
     ("action=burn", "action", "Choose an action from the list"),
@@ -148,3 +151,22 @@ def test_a_hand_made_export_link_with_a_bad_filter_is_answered_in_the_form(signe
     assert response.status_code == 400
     assert set(read(response).problems) == {
         "Choose JSON lines or CSV", "Enter a country as its 3-letter ISO code, like THA"}
+
+
+def test_the_export_is_one_snapshot_while_the_log_grows(monkeypatch, make_plan, signed_in,
+                                                        session_factory):
+    """A reviewer records a review while the auditor's download is half read: the download
+    is the log as it was when it began, read in batches (of 3 here), none torn or doubled."""
+    monkeypatch.setattr(audit_search, "EXPORT_BATCH", 3)
+    plan_id = make_plan("stakeholder_review")  # 3 events: one batch, then a seek past it
+    auditor = signed_in("auditor")
+    whole = auditor.get(f"/audit/export?plan={plan_id}").data
+    response = auditor.get(f"/audit/export?plan={plan_id}", buffered=False)
+    body = iter(response.response)
+    started = next(body)  # the first batch was read before the answer began
+    with write_session(session_factory) as session:
+        service.record_review(session, users.get_user(session, "reviewer"), plan_id,
+                              decision="approve")
+    assert started + b"".join(body) == whole
+    response.close()
+    assert len(auditor.get(f"/audit/export?plan={plan_id}").data.splitlines()) == 4
