@@ -1,6 +1,7 @@
 """Audit events as the history and audit pages show them: what happened, in words."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -52,7 +53,7 @@ def shown(event: Any, link: dict[str, str] | None = None) -> dict[str, Any]:
     """An event (a model or a row of the audit search) as the timeline component takes it:
     what happened, who, when, the comment, and the rest as (key, value) details; `link`
     ({"href", "text"}) says where it belongs."""
-    field = event.get if isinstance(event, dict) else lambda key: getattr(event, key)
+    field = event.get if isinstance(event, Mapping) else lambda key: getattr(event, key)
     from_state, to_state = field("from_state"), field("to_state")
     details = []
     # Each state on a row of its own: a state's name is not built into a sentence, where a
