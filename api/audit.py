@@ -1,8 +1,5 @@
 """The audit log: a plan's history, its verification, and the whole visible log."""
 
-from collections.abc import Iterator
-from itertools import chain
-
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -23,8 +20,7 @@ from workflow import audit_search, queries
 from workflow.access import load_plan
 from workflow.audit import verify_chain
 
-# jsonl: the JSON Lines media type most tools know (NDJSON is the same format).
-MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+MEDIA_TYPES = audit_search.EXPORT_MEDIA_TYPES
 EXPORT_DOC = {
     "operationId": "export_audit_events",
     "responses": {"200": {
@@ -83,16 +79,7 @@ class AuditExport(MethodView):
     def get(self, args):
         """Stream every audit event the caller may see, with GET /audit's filters and order."""
         query = audit_search.search(current_user(), audit_search.AuditFilters.of(args))
-        events = audit_search.export(db.database().sessions, query)
-        # The first batch is read now: a database that fails answers with a problem, before
-        # any of the stream is sent.
-        first = next(events, None)
-        lines = audit_search.EXPORT_FORMATS[args["format"]](
-            events if first is None else chain([first], events))
-        return Response(_encoded(lines), mimetype=MEDIA_TYPES[args["format"]], headers={
+        # A database that fails answers with a problem, before any of the stream is sent.
+        body = audit_search.export_body(db.database().sessions, query, args["format"])
+        return Response(body, mimetype=MEDIA_TYPES[args["format"]], headers={
             "Content-Disposition": f'attachment; filename="napflow-audit.{args["format"]}"'})
-
-
-def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
-    for line in lines:
-        yield line.encode()

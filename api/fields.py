@@ -1,32 +1,33 @@
 """marshmallow fields of the API: plan content, cursors, timestamps and patterned strings."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import ValidationError, fields
 
 from models import as_utc, isoformat
-from workflow.access import MAX_ID
+from workflow import cursors
 from workflow.content import PlanContentSchema
 from workflow.countries import is_iso3
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-LATEST = datetime.max.replace(tzinfo=UTC)
-MAX_MICROS = (LATEST - EPOCH) // MICROSECOND
+# Where they were: the schemas and views import them from here.
+from workflow.cursors import (  # noqa: F401
+    CURSOR_PATTERN,
+    EPOCH,
+    LATEST,
+    OVERDUE_CURSOR_PATTERN,
+    PLAN_CURSOR_PATTERN,
+    TASK_CURSOR_PATTERN,
+    encode_cursor,
+)
+
 LEAP_SECOND = re.compile(r"(?<=T\d\d:\d\d):60(\.\d+)?")
 
-# Cursors are digits so that a pattern can say exactly which are accepted: every string it
-# matches names a position, and a number past the end gives an empty page, not an error.
-CURSOR_PATTERN = r"^[0-9]+$"
-PLAN_CURSOR_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page. Digits: the key of the "
                  "last item of that page (a number past the end gives an empty page)")
-TASK_CURSOR_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 TASK_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last task: "
                       "`<since in microseconds since 1970-01-01T00:00:00Z>.<plan id>.<kind: "
                       "0 review, 1 transition>`")
-OVERDUE_CURSOR_PATTERN = TASK_CURSOR_PATTERN
 OVERDUE_CURSOR_FORMAT = ("Opaque: the `next_cursor` of the previous page, naming its last "
                          "review: `<due, days from 0001-01-01 counted from 1>.<plan id>."
                          "<assignment id>`")
@@ -70,84 +71,53 @@ class ContentField(fields.Nested):
         return nested_obj
 
 
-def _number(digits: str, top: int) -> int:
-    digits = digits.lstrip("0") or "0"
-    # Past the end, whatever its length (and int() refuses numbers of thousands of digits).
-    return top if len(digits) > len(str(top)) else min(int(digits), top)
-
-
 class Cursor(fields.String):
     """An opaque position in a list: the key of the last item of the previous page."""
 
-    pattern = CURSOR_PATTERN
+    reader = cursors.BY_ID
 
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {"description": CURSOR_FORMAT})
         super().__init__(**kwargs)
-        # Checked in _deserialize, not as a validator: validators see the position it gives.
-        self._check = Pattern(self.pattern, "Not a valid cursor.")
 
+    @property
+    def pattern(self) -> str:
+        return self.reader.pattern
+
+    # Checked in _deserialize, not as a validator: validators see the position it gives.
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        self._check(text)
-        return self._position(text.rstrip("\n"))
-
-    def _position(self, text: str):
-        return _number(text, MAX_ID)
+        try:
+            return self.reader(text)
+        except ValueError:
+            raise ValidationError("Not a valid cursor.") from None
 
 
 class PlanCursor(Cursor):
     """A position in GET /plans: an id, or (updated_at, id) as written by sort=updated."""
 
-    pattern = PLAN_CURSOR_PATTERN
+    reader = cursors.PLANS
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"description": PLAN_CURSOR_FORMAT}, **kwargs)
-
-    def _position(self, text: str):
-        micros, _, last = text.rpartition(".")
-        if not micros:
-            return _number(last, MAX_ID)
-        return EPOCH + _number(micros, MAX_MICROS) * MICROSECOND, _number(last, MAX_ID)
 
 
 class TaskCursor(Cursor):
     """A position in GET /me/tasks: (since, plan id, kind) of the last task of a page."""
 
-    pattern = TASK_CURSOR_PATTERN
+    reader = cursors.TASKS
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"description": TASK_CURSOR_FORMAT}, **kwargs)
-
-    def _position(self, text: str):
-        micros, plan_id, kind = text.split(".")
-        return (EPOCH + _number(micros, MAX_MICROS) * MICROSECOND, _number(plan_id, MAX_ID),
-                _number(kind, MAX_ID))
 
 
 class OverdueCursor(Cursor):
     """A position in GET /reviews/overdue: (due, plan id, assignment id) of the last review."""
 
-    pattern = OVERDUE_CURSOR_PATTERN
+    reader = cursors.OVERDUE
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"description": OVERDUE_CURSOR_FORMAT}, **kwargs)
-
-    def _position(self, text: str):
-        day, plan_id, assignment_id = text.split(".")
-        return (date.fromordinal(max(1, _number(day, date.max.toordinal()))),
-                _number(plan_id, MAX_ID), _number(assignment_id, MAX_ID))
-
-
-def encode_cursor(after: int | tuple) -> str:
-    """The `next_cursor` naming the last item of a page: `<id>`, or a key whose first part
-    is a moment (`<micros>.<id>...`) or a day (`<ordinal>.<id>...`)."""
-    if not isinstance(after, tuple):
-        return str(after)
-    first, *rest = after
-    lead = ((as_utc(first) - EPOCH) // MICROSECOND if isinstance(first, datetime)
-            else first.toordinal())
-    return ".".join(str(part) for part in (lead, *rest))
 
 
 class UtcQueryDateTime(fields.AwareDateTime):

@@ -1,8 +1,6 @@
 """The caller, the workflows napflow knows, the status overview, tasks and overdue reviews."""
 
-from datetime import date
-
-from flask import current_app, jsonify
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -19,8 +17,8 @@ from api.schemas import (
     page_of,
     task_page,
 )
-from models import utcnow
 from runtime import db
+from runtime.clock import today
 from workflow import overview, tasks
 from workflow.engine import default_registry
 from workflow.errors import NotFound
@@ -58,11 +56,6 @@ class WorkflowByKey(MethodView):
         if workflow is None:
             raise NotFound(f"no workflow {key!r}")
         return workflow.describe()
-
-
-def today() -> date:
-    """Today in UTC, by the app's CLOCK (a callable giving an aware datetime; tests set it)."""
-    return (current_app.config.get("CLOCK") or utcnow)().date()
 
 
 @blp.route("/status")

@@ -9,7 +9,21 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # The page modules add their views to the one blueprint as they are imported.
-    from web import account, auth, errors, i18n, navigation, plans, security, terms  # noqa: F401
+    from web import (  # noqa: F401
+        account,
+        audit,
+        auth,
+        errors,
+        history,
+        i18n,
+        navigation,
+        plans,
+        plans_list,
+        security,
+        status,
+        tasks,
+        terms,
+    )
     from web.blueprint import bp
 
     i18n.init_app(app)

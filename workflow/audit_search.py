@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, tuple_
@@ -175,3 +176,16 @@ def csv_lines(events: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 EXPORT_FORMATS = {"jsonl": jsonl_lines, "csv": csv_lines}
+# jsonl: the JSON Lines media type most tools know (NDJSON is the same format).
+EXPORT_MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+
+
+def export_body(sessions: sessionmaker[Session], query: Select, format: str
+                ) -> Iterator[bytes]:
+    """The encoded export of `query` (API and pages serve the same), its first batch read
+    now: a database that fails does so before any of the stream is sent, and the caller
+    answers with an error instead of a cut-off file."""
+    events = export(sessions, query)
+    first = next(events, None)
+    lines = EXPORT_FORMATS[format](events if first is None else chain([first], events))
+    return (line.encode() for line in lines)

@@ -35,11 +35,14 @@ class Page:
     next_after: int | None
 
 
-def page(session: Session, query: Select, key, after: int | None, limit: int) -> Page:
-    """Keyset pagination on an increasing integer `key`: stable under concurrent inserts."""
+def page(session: Session, query: Select, key, after: int | None, limit: int, *,
+         descending: bool = False) -> Page:
+    """Keyset pagination on an increasing integer `key`: stable under concurrent inserts
+    (`descending`: largest first, `after` then the smallest key of the previous page)."""
     if after is not None:
-        query = query.where(key > after)
-    rows = list(session.scalars(query.order_by(key).limit(limit + 1)))
+        query = query.where(key < after if descending else key > after)
+    rows = list(session.scalars(
+        query.order_by(key.desc() if descending else key).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, getattr(rows[-1], key.key) if more and rows else None)
@@ -159,8 +162,9 @@ def _committee_events(plan: Plan):
                 AuditEvent.action.not_in(NATIONAL_ACTIONS))
 
 
-def history(session: Session, user: User, plan: Plan, after: int | None, limit: int) -> Page:
+def history(session: Session, user: User, plan: Plan, after: int | None, limit: int, *,
+            newest_first: bool = False) -> Page:
     query = select(AuditEvent).where(AuditEvent.plan_id == plan.id)
     if committee_only(user, plan):
         query = query.where(_committee_events(plan))
-    return page(session, query, AuditEvent.seq, after, limit)
+    return page(session, query, AuditEvent.seq, after, limit, descending=newest_first)

@@ -6,10 +6,19 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from models import ContentVersion, Plan, Review, ReviewerAssignment, User, as_utc, isoformat
+from models import (
+    AuditEvent,
+    ContentVersion,
+    Plan,
+    Review,
+    ReviewerAssignment,
+    User,
+    as_utc,
+    isoformat,
+)
 from workflow import queries
 from workflow.access import visible_plans
 from workflow.engine import default_registry
@@ -217,3 +226,20 @@ def my_tasks(session: Session, user: User, today: date, *,
         position, batch = rows[-1][:3], 2 * batch
     more, tasks = len(tasks) > limit, tasks[:limit]
     return queries.Page(tasks, task_key(tasks[-1]) if more else None)
+
+
+def handed_over(session: Session, plan_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Who put each plan into the state it waits in, and when: the actor and time of its
+    latest event that changed its state (or created it), the person waiting on the task.
+    Each plan's own events are read newest first by the (plan_id, seq) index, stopping at
+    the first such event, as overview's lookups of a plan's latest events do."""
+    if not plan_ids:
+        return {}
+    step = aliased(AuditEvent)  # the outer query reads the event found, by id
+    latest = (select(step.id).where(
+        step.plan_id == Plan.id, or_(step.from_state.is_(None), step.from_state != step.to_state))
+        .order_by(step.seq.desc()).limit(1).correlate(Plan).scalar_subquery())
+    rows = session.execute(select(Plan.id, AuditEvent.actor, AuditEvent.at)
+                           .join(AuditEvent, AuditEvent.id == latest)
+                           .where(Plan.id.in_(sorted(plan_ids))))
+    return {plan_id: (actor, at) for plan_id, actor, at in rows}

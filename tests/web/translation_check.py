@@ -130,7 +130,10 @@ def template_literals(source: str, env: jinja2.Environment) -> list[str]:
         if kind == "data":
             pieces.append(value)
         elif kind in ("variable_begin", "block_begin"):
-            pieces.append("\x00")  # an expression's output: checked when rendered
+            # An expression's output, checked when rendered; within a tag's name (a heading
+            # of a level given, <h{{ level }}>) a digit, so the tag stays a tag.
+            in_tag_name = bool(pieces) and re.search(r"</?[A-Za-z]+$", pieces[-1])
+            pieces.append("0" if in_tag_name else "\x00")
     parser = _VisibleText()
     parser.feed("".join(pieces))
     parser.close()
