@@ -2,6 +2,7 @@
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
 
 from app import create_app
 from tests.fuzz import steering
@@ -76,3 +77,11 @@ def load_schema() -> schemathesis.schemas.BaseSchema:
     schema.hook(steering.flatmap_path_parameters)
     schema.hook(steering.flatmap_body)
     return schema
+
+
+def sent_without_token(case: schemathesis.Case) -> bool:
+    """A negative example that leaves the required Authorization header out goes out without
+    one (and must be refused with 401): giving it the caller's token would make it valid."""
+    header = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+    return (header is not None and not header.mode.is_positive
+            and "Authorization" not in (case.headers or {}))

@@ -9,9 +9,8 @@ import zlib
 
 import schemathesis
 from hypothesis import settings
-from schemathesis.core.parameters import ParameterLocation
 
-from tests.fuzz.schema import load_schema
+from tests.fuzz.schema import load_schema, sent_without_token
 from tests.fuzz.settings import FUZZ
 
 schema = load_schema()
@@ -26,13 +25,7 @@ def test_operation(case: schemathesis.Case, fuzz_app, fuzzer, people):
     key = zlib.crc32(repr((case.path_parameters, case.query, case.body)).encode())
     name = CALLERS[key % len(CALLERS)]
     caller = fuzzer if name == "fuzzer" else people[name]
-    case.call_and_validate(headers=None if _sent_without_token(case) else caller.headers,
+    case.call_and_validate(headers=None if sent_without_token(case) else caller.headers,
                            app=fuzz_app)
 
 
-def _sent_without_token(case: schemathesis.Case) -> bool:
-    """A negative example that leaves the required Authorization header out goes out without
-    one (and must be refused with 401): giving it the caller's token would make it valid."""
-    header = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
-    return (header is not None and not header.mode.is_positive
-            and "Authorization" not in (case.headers or {}))
