@@ -85,9 +85,6 @@ class AuditEvent(Base):
         fields["hash"] = self.hash
         return fields
 
-    def computed_hash(self) -> str:
-        return event_hash(self.as_dict())
-
 
 class SystemChainHead(Base):
     """The head of the chain of events that concern no plan (one row, locked to append)."""

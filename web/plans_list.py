@@ -18,7 +18,7 @@ from web.listing import (
     storable,
 )
 from web.terms import name
-from web.transaction import writing
+from web.writes import write
 from workflow import cursors, queries, service
 from workflow.countries import country_name
 from workflow.engine import default_registry
@@ -83,10 +83,9 @@ def new_plan():
     if not form.validate_on_submit():
         return _new_plan_page(form, 422 if form.is_submitted() else 200)
     try:
-        with writing() as session:
-            plan = service.create_plan(session, current_user, country=form.country.data,
-                                       title=form.title.data)
-            plan_id = plan.id
+        # One transaction, run again whole if PostgreSQL abandons it, as every page action.
+        plan_id = write(lambda session: service.create_plan(
+            session, current_user, country=form.country.data, title=form.title.data).id)
     except ValidationFailed as refused:
         # What the operation refuses that the form did not (its rules may grow): shown at
         # the field it names, or above the form.
