@@ -22,3 +22,15 @@ def test_init_db_adds_the_password_columns_to_an_existing_users_table(engine,
     with engine.connect() as conn:
         row = conn.execute(text("SELECT password_hash, session_version FROM users")).one()
     assert tuple(row) == (None, 1)
+
+
+def test_init_db_adds_the_form_keys_table_to_an_older_database(engine):
+    with engine.begin() as conn:  # as a database was before forms carried keys
+        conn.execute(text("DROP TABLE form_keys"))
+    create_schema(engine)
+    inspector = inspect(engine)
+    assert "form_keys" in inspector.get_table_names()
+    assert {"user_id", "key", "path", "target", "created_at"} <= {
+        c["name"] for c in inspector.get_columns("form_keys")}
+    assert any(set(u["column_names"]) == {"user_id", "key"}
+               for u in inspector.get_unique_constraints("form_keys"))
