@@ -86,8 +86,9 @@ def new_plan():
     try:
         # One transaction, run again whole if PostgreSQL abandons it, as every page action;
         # the same form sent twice makes one plan, and both sends land on it.
-        written = write_once(form.form_key.data, lambda session: plan_url(service.create_plan(
-            session, current_user, country=form.country.data, title=form.title.data).id))
+        written = write_once(form.form_key.data, lambda session: service.create_plan(
+            session, current_user, country=form.country.data, title=form.title.data).id,
+            plan_url)
     except ValidationFailed as refused:
         # What the operation refuses that the form did not (its rules may grow): shown at
         # the field it names, or above the form.

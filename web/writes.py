@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from flask import abort, current_app, flash, redirect, request
 from flask_babel import lazy_gettext as _l
@@ -62,9 +62,10 @@ def form_key_field() -> HiddenField:
 
 
 @dataclass(frozen=True)
-class Written:
+class Written(Generic[T]):
     target: str  # the page where what the form made is seen
-    repeated: bool  # the form's key was used before: nothing was done this time
+    result: T | None  # what the action returned; None when repeated
+    repeated: bool = False  # the form's key was used before: nothing was done this time
 
 
 class _Repeated(Exception):
@@ -78,17 +79,20 @@ def _recorded(session: Session, key: str) -> FormKey | None:
         FormKey.user_id == current_user.id, FormKey.key == key)).one_or_none()
 
 
-def write_once(key: str | None, action: Callable[[Session], str]) -> Written:
-    """`action(session)`, which does the form's work and returns the page to show its result
-    on, in one writing transaction (as `write`) that also records `key`; or, when `key` was
-    recorded before, nothing but that page. A form without a key (a page from before keys)
-    is done as `write` does it; a key no page makes is a bad request."""
+def write_once(key: str | None, action: Callable[[Session], T],
+               where: Callable[[T], str]) -> Written[T]:
+    """`action(session)`, the form's work, in one writing
+    transaction (as `write`) that also records `key` with `where(result)`, the page that
+    shows the result; or, when `key` was recorded before, nothing but that page. A form
+    without a key (a page from before keys) is done as `write` does it; a key no page
+    makes is a bad request."""
     if not key:
-        return Written(write(action), False)
+        result = write(action)
+        return Written(where(result), result)
     if not KEY.fullmatch(key):
         abort(400)
 
-    def once(session: Session) -> str:
+    def once(session: Session) -> Written[T]:
         found = _recorded(session, key)
         if found is not None:
             raise _Repeated(found.target)
@@ -102,13 +106,14 @@ def write_once(key: str | None, action: Callable[[Session], str]) -> Written:
                          target="")
         session.add(record)
         session.flush()
-        record.target = action(session)
-        return record.target
+        result = action(session)
+        record.target = where(result)
+        return Written(record.target, result)
 
     try:
-        return Written(write(once), False)
+        return write(once)
     except _Repeated as repeated:
-        return Written(repeated.target, True)
+        return Written(repeated.target, None, repeated=True)
     except IntegrityError:
         # The same form, sent at the same time, committed first (its key is now visible).
         session = db.session()
@@ -116,7 +121,7 @@ def write_once(key: str | None, action: Callable[[Session], str]) -> Written:
         found = _recorded(session, key)
         if found is None:
             raise
-        return Written(found.target, True)
+        return Written(found.target, None, repeated=True)
 
 
 def answer_repeat(written: Written):

@@ -10,7 +10,7 @@ from web.plans.forms import FireForm, SubmissionForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
 from web.terms import name
-from web.writes import write
+from web.writes import answer_repeat, write_once
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, NotFound, UnknownTrigger
@@ -90,10 +90,13 @@ def plan_action(plan_id: int, trigger: str):
     if isinstance(form, SubmissionForm):
         data = {"reference": form.reference.data,
                 "publication_consent": CONSENT[form.publication_consent.data]}
+    page = url_for("web.plan", plan_id=plan_id)
     try:
-        state = write(lambda session: service.fire(
+        # Sent twice, the form fires once: the second send lands on the plan with a note,
+        # rather than on the refusal a fired trigger gets from its new state.
+        written = write_once(form.form_key.data, lambda session: service.fire(
             session, current_user, plan_id, trigger, comment=form.comment.data or None,
-            data=data, if_match=form.etag.data or None).state)
+            data=data, if_match=form.etag.data or None).state, lambda _state: page)
     except NapflowError as err:
         show_refusal(form, err, {"comment": form.comment})
         plan = load_plan(db.session(), current_user, plan_id)
@@ -102,6 +105,8 @@ def plan_action(plan_id: int, trigger: str):
         if isinstance(form, SubmissionForm):
             form.confirmed.data = ""  # back to the answers, to be checked again
         return _step(plan, trigger, form, needs, err.status)
+    if written.repeated:
+        return answer_repeat(written)
     flash(_("Done: %(action)s. The plan is now in the state “%(state)s”.",
-            action=name("trigger", trigger), state=name("state", state)), "success")
-    return redirect(url_for("web.plan", plan_id=plan_id))
+            action=name("trigger", trigger), state=name("state", written.result)), "success")
+    return redirect(page)

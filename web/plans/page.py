@@ -22,6 +22,7 @@ from web.plans.forms import (
     ReviewForm,
 )
 from web.terms import name
+from web.writes import new_key
 from workflow import queries, service
 from workflow.access import committee_only, is_assigned, load_plan
 from workflow.countries import country_name
@@ -133,7 +134,7 @@ def render_plan(plan_id: int, *, status: int = 200, fire_form: FireForm | None =
         assign_form=assign_form, fire_form=fire_form or FireForm(),
         review_form=review_form or (ReviewForm() if reviewing else None),
         mine=next((r for r in reviewers if r.username == current_user.username), None),
-        last_reviewed=last_reviewed, editable=state.editable
+        last_reviewed=last_reviewed, form_key=new_key, editable=state.editable
         and current_user.holds_exactly("drafter", plan.country))
     return current_app.make_response((page, status))
 
