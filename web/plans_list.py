@@ -1,6 +1,6 @@
 """The plans list with its filters, and the form that creates a plan."""
 
-from flask import abort, current_app, flash, redirect, render_template
+from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -18,7 +18,7 @@ from web.listing import (
     storable,
 )
 from web.terms import name
-from web.writes import answer_repeat, form_key_field, write_once
+from web.writes import answer_repeat, form_key_field, sent_before, write_once
 from workflow import cursors, queries, service
 from workflow.countries import country_name
 from workflow.engine import default_registry
@@ -79,6 +79,8 @@ def new_plan():
     countries = sorted(c for c in current_user.countries_for("drafter") if c)
     if not countries:
         abort(403)  # only a country's drafters create its plans
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     form = NewPlanForm()
     form.country.choices = [SelectChoice(c, f"{country_name(c)} ({c})") for c in countries]
     if not form.validate_on_submit():

@@ -124,6 +124,19 @@ def write_once(key: str | None, action: Callable[[Session], T],
         return Written(found.target, None, repeated=True)
 
 
+def sent_before():
+    """When the form being posted was sent before (its key is recorded), the answer to give
+    it: that first send's result, with a note. Asked before the form is checked, since what
+    the first send did can make the second invalid (a reviewer assigned is no longer one to
+    choose). None otherwise; `write_once` checks again in its transaction, for two sends
+    that race."""
+    key = request.form.get(FIELD)
+    if not key or not KEY.fullmatch(key):
+        return None
+    found = _recorded(db.session(), key)
+    return answer_repeat(Written(found.target, None, repeated=True)) if found else None
+
+
 def answer_repeat(written: Written):
     """The answer to a form sent again: its first result, with a note saying so."""
     flash(ALREADY_DONE, "important")

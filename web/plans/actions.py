@@ -10,7 +10,7 @@ from web.plans.forms import FireForm, SubmissionForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
 from web.terms import name
-from web.writes import answer_repeat, write_once
+from web.writes import answer_repeat, sent_before, write_once
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, NotFound, UnknownTrigger
@@ -58,6 +58,8 @@ def plan_action(plan_id: int, trigger: str):
     """GET: the step of a trigger that needs a comment or the submission's details. POST:
     fire it, from that step or from the plan page's button."""
     plan = load_plan(db.session(), current_user, plan_id)
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     try:
         needs = needs_of(plan, trigger)
     except UnknownTrigger as err:

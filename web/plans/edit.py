@@ -13,7 +13,7 @@ from runtime import db
 from web.blueprint import bp
 from web.plans.forms import EditForm, MeasureForm
 from web.plans.refusals import show_refusal
-from web.writes import answer_repeat, write_once
+from web.writes import answer_repeat, sent_before, write_once
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, PreconditionFailed, ValidationFailed
@@ -124,6 +124,8 @@ def _page(form: EditForm, plan, status: int = 200, conflict: dict | None = None)
 def plan_edit(plan_id: int):
     session = db.session()
     plan = load_plan(session, current_user, plan_id)
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     state = service.workflow_of(plan).states[plan.state]
     if not (state.editable and current_user.holds_exactly("drafter", plan.country)):
         flash(_("Only a drafter of %(country)s can edit this plan, and only in draft.",

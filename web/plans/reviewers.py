@@ -12,7 +12,7 @@ from web.blueprint import bp
 from web.plans.forms import AssignForm, FireForm, ReviewForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
-from web.writes import answer_repeat, write_once
+from web.writes import answer_repeat, sent_before, write_once
 from workflow import queries, service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, NotFound
@@ -40,6 +40,8 @@ def _reviewers(plan_id: int):
 def plan_assign_reviewer(plan_id: int):
     session = db.session()
     plan = load_plan(session, current_user, plan_id)
+    if repeat := sent_before():
+        return repeat
     form = AssignForm()
     # The choices are whom the operation accepts now; it checks them again when assigning.
     form.username.choices = [SelectChoice("", ""), *map(
@@ -64,6 +66,8 @@ def plan_assign_reviewer(plan_id: int):
 def plan_remove_reviewer(plan_id: int, username: str):
     if "\x00" in username:  # no one is called so, and PostgreSQL text cannot hold it
         raise NotFound(f"{username!r} is not a reviewer of plan {plan_id}")
+    if repeat := sent_before():
+        return repeat
     form = FireForm()  # its key only; it carries a refusal to the page's error summary
     try:
         written = write_once(form.form_key.data, lambda session: service.remove_reviewer(
@@ -80,6 +84,8 @@ def plan_remove_reviewer(plan_id: int, username: str):
 @bp.route("/plans/<int:plan_id>/reviews", methods=["POST"])
 def plan_review(plan_id: int):
     load_plan(db.session(), current_user, plan_id)
+    if repeat := sent_before():
+        return repeat
     form = ReviewForm()
     if not form.validate_on_submit():
         return render_plan(plan_id, status=422, review_form=form)
