@@ -114,5 +114,9 @@ def new_revision(engine: Engine, message: str) -> Script | None:
             raise SchemaError("the database is not at head: run `napflow db upgrade` first, "
                               "so the new migration holds only the models' new changes")
         number = f"{int(head()) + 1:04d}"
-        return command.revision(config(connection), message=message, autogenerate=True,
-                                rev_id=number)
+        written = command.revision(config(connection), message=message, autogenerate=True,
+                                   rev_id=number)
+    # A list when several were written (never here), empty when the models match.
+    if isinstance(written, list):
+        return written[0] if written else None
+    return written
