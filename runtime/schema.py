@@ -6,6 +6,7 @@ operators upgrading at once run the migrations once, one after the other, and a 
 fails leaves the database as it was (PostgreSQL and SQLite both roll DDL back).
 """
 
+from argparse import Namespace
 from dataclasses import dataclass
 from functools import cache
 from io import StringIO
@@ -38,7 +39,8 @@ class Upgraded:
 def config(connection: Connection | None = None, stdout: StringIO | None = None) -> Config:
     """Alembic's configuration for napflow: no alembic.ini, the scripts where napflow is
     installed, and the connection env.py runs on."""
-    cfg = Config(stdout=stdout or StringIO())
+    # Quiet: napflow's commands say what was done in their own words.
+    cfg = Config(stdout=stdout or StringIO(), cmd_opts=Namespace(quiet=True))
     cfg.set_main_option("script_location", str(LOCATION))
     cfg.attributes["connection"] = connection
     return cfg
