@@ -3,7 +3,7 @@ inside napflow's own transaction, so a failed upgrade leaves the database as it 
 
 from alembic import context
 
-from migrations.autogenerate import render_options
+from migrations.autogenerate import RENDER_OPTIONS
 from models import Base
 
 connection = context.config.attributes.get("connection")
@@ -15,7 +15,7 @@ if connection is None or context.is_offline_mode():
     )
 
 context.configure(
-    connection=connection, target_metadata=Base.metadata, **render_options(context.config)
+    connection=connection, target_metadata=Base.metadata, **RENDER_OPTIONS
 )
 with context.begin_transaction():
     context.run_migrations()

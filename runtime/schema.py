@@ -36,11 +36,11 @@ class Upgraded:
     adopted: str | None  # a database made before migrations: the revision it was found at
 
 
-def config(connection: Connection | None = None, stdout: StringIO | None = None) -> Config:
+def config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for napflow: no alembic.ini, the scripts where napflow is
     installed, and the connection env.py runs on."""
     # Quiet: napflow's commands say what was done in their own words.
-    cfg = Config(stdout=stdout or StringIO(), cmd_opts=Namespace(quiet=True))
+    cfg = Config(stdout=StringIO(), cmd_opts=Namespace(quiet=True))
     cfg.set_main_option("script_location", str(LOCATION))
     cfg.attributes["connection"] = connection
     return cfg

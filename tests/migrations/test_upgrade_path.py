@@ -2,6 +2,8 @@
 nothing lost, every chain still verifying, the counts and flags the later migrations add
 equal to their recomputation, and the app writing on it afterwards."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -78,3 +80,14 @@ def test_the_audit_table_refuses_change_after_migrating(new_database, engines):
         else:
             raise AssertionError(f"{statement} was not refused")
     assert rows(migrated, "audit_events") == before and before
+
+
+def test_two_upgrades_at_once_migrate_once(new_database, engines):
+    """Two servers starting on a new database: the write lock (SQLite) or the advisory lock
+    (PostgreSQL) makes one wait for the other, which then finds the database at head."""
+    url = new_database()
+    first, second = engines(url), engines(url)
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(schema.upgrade, (first, second)))
+    assert sorted(upgraded.before or "" for upgraded in done) == ["", "0003"]
+    assert {upgraded.after for upgraded in done} == {"0003"}
