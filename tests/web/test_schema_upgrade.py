@@ -2,24 +2,24 @@
 
 from sqlalchemy import inspect, text
 
-from models.db import create_schema, write_session
-from workflow import users
+from runtime import schema
 
 
-def test_init_db_adds_the_password_columns_to_an_existing_users_table(engine,
-                                                                      session_factory):
-    with write_session(session_factory) as session:
-        users.add_user(session, "test", "old-timer", ["viewer:THA"])
-    with engine.begin() as conn:  # as the table was before this change
-        conn.execute(text("ALTER TABLE users DROP COLUMN password_hash"))
-        conn.execute(text("ALTER TABLE users DROP COLUMN session_version"))
-        conn.execute(text("DROP TABLE sign_in_attempts"))
-    create_schema(engine)
-    inspector = inspect(engine)
+def test_init_db_adds_the_password_columns_to_an_existing_users_table(new_database, engines,
+                                                                      napflow):
+    old = engines(new_database())
+    schema.upgrade(old, "0001")  # the schema as napflow made it before sign-in
+    with old.begin() as connection:
+        connection.execute(text("INSERT INTO users (username, created_at) "
+                                "VALUES ('old-timer', CURRENT_TIMESTAMP)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # made before migrations, too
+    result = napflow(old, "init-db")
+    assert result.exit_code == 0, result.output
+    inspector = inspect(old)
     assert {"password_hash", "session_version"} <= {
         c["name"] for c in inspector.get_columns("users")}
     assert "sign_in_attempts" in inspector.get_table_names()
-    with engine.connect() as conn:
+    with old.connect() as conn:
         row = conn.execute(text("SELECT password_hash, session_version FROM users")).one()
     assert tuple(row) == (None, 1)
 
