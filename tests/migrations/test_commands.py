@@ -9,8 +9,12 @@ from migrations import LOCATION
 from runtime import schema
 from tests.migrations.conftest import forget_migrations
 
+HEAD = schema.head()
+
 HISTORY = [
-    "0003 (head{current})  Counts kept by triggers (/status) and review rounds' open flag "
+    "0004 (head{current})  One-time form keys: a page form sent twice is answered with what "
+    "the first send made.",
+    "0003{current}  Counts kept by triggers (/status) and review rounds' open flag "
     "(/reviews/overdue).",
     "0002{current}  Sign-in on the pages: users' password hash and session version, failed "
     "sign-ins counted.",
@@ -36,15 +40,15 @@ def test_current_and_history_follow_the_database_up(new_database, engines, napfl
 
     schema.upgrade(db, "0002")
     assert napflow(db, "db", "current").output == (
-        "0002 (head is 0003: run `napflow db upgrade`)\n")
+        f"0002 (head is {HEAD}: run `napflow db upgrade`)\n")
     assert napflow(db, "db", "history").output == history("0002")
 
     upgraded = napflow(db, "db", "upgrade")
     assert upgraded.exit_code == 0
-    assert upgraded.output == "schema upgraded from 0002 to 0003 (head)\n"
-    assert napflow(db, "db", "current").output == "0003 (head)\n"
-    assert napflow(db, "db", "history").output == history("0003")
-    assert napflow(db, "db", "upgrade").output == "schema at 0003 (head): nothing to upgrade\n"
+    assert upgraded.output == f"schema upgraded from 0002 to {HEAD} (head)\n"
+    assert napflow(db, "db", "current").output == f"{HEAD} (head)\n"
+    assert napflow(db, "db", "history").output == history(HEAD)
+    assert napflow(db, "db", "upgrade").output == f"schema at {HEAD} (head): nothing to upgrade\n"
 
 
 def test_current_names_the_revision_a_database_made_before_migrations_matches(
@@ -54,7 +58,7 @@ def test_current_names_the_revision_a_database_made_before_migrations_matches(
     forget_migrations(db)
     assert napflow(db, "db", "current").output == (
         "made before migrations, matches 0001 (`napflow db upgrade` stamps it there and "
-        "upgrades it to 0003)\n")
+        f"upgrades it to {HEAD})\n")
     assert napflow(db, "db", "history").output == history(None)  # stamped nowhere yet
 
 
@@ -62,7 +66,7 @@ def test_init_db_creates_an_empty_database_at_head(new_database, engines, napflo
     db = engines(new_database())
     result = napflow(db, "init-db")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("schema created at 0003 (head)\nschema ready in ")
+    assert result.output.startswith(f"schema created at {HEAD} (head)\nschema ready in ")
 
 
 def test_revision_writes_nothing_when_the_models_match_the_database(new_database, engines,
@@ -94,13 +98,14 @@ def test_revision_writes_the_next_migration_from_what_the_models_add(
             connection.execute(text("DROP INDEX ix_plans_state"))
         result = napflow(db, "db", "revision", "-m", "index plans by state")
         assert result.exit_code == 0, result.output
-        written = copy / "versions" / "0004_index_plans_by_state.py"
-        assert result.output == f"migration 0004 written to {written}\n"
+        nxt = f"{int(HEAD) + 1:04d}"
+        written = copy / "versions" / f"{nxt}_index_plans_by_state.py"
+        assert result.output == f"migration {nxt} written to {written}\n"
         source = written.read_text()
-        assert "down_revision = '0003'" in source
+        assert f"down_revision = '{HEAD}'" in source
         assert "batch_op.create_index(batch_op.f('ix_plans_state'), ['state']" in source
         assert "raise ForwardOnly(revision)" in source
-        assert schema.upgrade(db).after == "0004"
+        assert schema.upgrade(db).after == nxt
         assert "ix_plans_state" in {index["name"] for index in inspect(db).get_indexes("plans")}
     finally:
         schema.scripts.cache_clear()

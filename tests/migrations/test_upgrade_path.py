@@ -30,7 +30,7 @@ def test_a_database_at_the_first_migration_is_upgraded_with_every_event_kept(
 
     result = napflow(old, "db", "upgrade")
     assert result.exit_code == 0, result.output
-    assert "schema upgraded from 0001 to 0003 (head)" in result.output
+    assert f"schema upgraded from 0001 to {schema.head()} (head)" in result.output
     assert stamped(old) == schema.head()
     # The columns a table gains come last: what it had is unchanged, row for row.
     for table, kept in before.items():
@@ -89,5 +89,5 @@ def test_two_upgrades_at_once_migrate_once(new_database, engines):
     first, second = engines(url), engines(url)
     with ThreadPoolExecutor(2) as pool:
         done = list(pool.map(schema.upgrade, (first, second)))
-    assert sorted(upgraded.before or "" for upgraded in done) == ["", "0003"]
-    assert {upgraded.after for upgraded in done} == {"0003"}
+    assert sorted(upgraded.before or "" for upgraded in done) == ["", schema.head()]
+    assert {upgraded.after for upgraded in done} == {schema.head()}

@@ -1,4 +1,4 @@
-"""A database made before sign-in gains its columns and table at `napflow init-db`."""
+"""A database made before sign-in, or before form keys, gains what it lacks at `napflow init-db`."""
 
 from sqlalchemy import inspect, text
 
@@ -24,11 +24,12 @@ def test_init_db_adds_the_password_columns_to_an_existing_users_table(new_databa
     assert tuple(row) == (None, 1)
 
 
-def test_init_db_adds_the_form_keys_table_to_an_older_database(engine):
-    with engine.begin() as conn:  # as a database was before forms carried keys
-        conn.execute(text("DROP TABLE form_keys"))
-    create_schema(engine)
-    inspector = inspect(engine)
+def test_init_db_adds_the_form_keys_table_to_an_older_database(new_database, engines, napflow):
+    old = engines(new_database())
+    schema.upgrade(old, "0003")  # as a database was before forms carried keys
+    result = napflow(old, "init-db")
+    assert result.exit_code == 0, result.output
+    inspector = inspect(old)
     assert "form_keys" in inspector.get_table_names()
     assert {"user_id", "key", "path", "target", "created_at"} <= {
         c["name"] for c in inspector.get_columns("form_keys")}
