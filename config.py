@@ -59,6 +59,17 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     TESTING = False
 
+    # -- monitoring and shutdown (README, Monitoring) --
+    # GET /metrics answers only when at least one of these is set (else 404, as if absent):
+    # a bearer token the scraper sends, compared in constant time, and/or the client networks
+    # (comma-separated CIDRs, e.g. "127.0.0.1/32,10.0.0.0/8") it may come from. When both
+    # are set, a scrape must satisfy both.
+    METRICS_TOKEN = os.environ.get("NAPFLOW_METRICS_TOKEN") or None
+    METRICS_ALLOW = os.environ.get("NAPFLOW_METRICS_ALLOW") or None
+    # Seconds `napflow serve` lets in-flight requests finish after SIGTERM (gunicorn's
+    # graceful_timeout) before its workers are killed.
+    GRACEFUL_TIMEOUT = float(os.environ.get("NAPFLOW_GRACEFUL_TIMEOUT", "30"))
+
 
 class ProductionConfig(Config):
     """Settings for `napflow serve`."""

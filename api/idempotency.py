@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import IdempotencyRecord, User, as_utc, canonical_json, utcnow
 from models.db import write_session
-from runtime import db
+from runtime import db, metrics
 from workflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ValidationFailed
 
 HEADER = "Idempotency-Key"
@@ -73,6 +73,7 @@ def claim(user: User) -> Response | None:
 
 def _replay(record: IdempotencyRecord) -> Response:
     g.idempotency_replayed = True
+    metrics.count_replay("api")
     response = Response(record.response_body, status=record.status_code)
     for name, value in (record.response_headers or {}).items():
         response.headers[name] = value

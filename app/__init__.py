@@ -22,9 +22,10 @@ def create_app(test_config: dict[str, Any] | type | None = None) -> Flask:
     import web
     from api import rest
     from cli import commands as cli
-    from runtime import db
+    from runtime import db, metrics
 
     db.init_app(app)
+    metrics.init_app(app)  # before the API and pages: it times their whole request
     rest.init_app(app)
     web.init_app(app)  # after the API: the pages' error handlers wrap the API's
     cli.init_app(app)

@@ -5,17 +5,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from gunicorn.app.base import BaseApplication
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas import AuditExportArgs
+from cli import server
 from cli.db_commands import bring_to_head, db_group, init_db_command
 from models import Plan, User
 from models.db import write_session
@@ -150,28 +149,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     # Workers are forked from this process: they must not inherit its pooled connections.
     db.engine.dispose()
     click.echo(f"napflow on http://{host}:{port} ({workers} workers)")
-    GunicornServer({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
-
-
-class GunicornServer(BaseApplication):
-    """gunicorn run from Python; each worker builds its app as `app.wsgi:app` does."""
-
-    def __init__(self, options: dict[str, Any]):
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        # gunicorn >= 25 opens a control socket at one fixed path per user; two napflow
-        # servers on one host would fight over it, and napflow does not use it.
-        if "control_socket_disable" in self.cfg.settings:
-            self.cfg.set("control_socket_disable", True)
-
-    def load(self) -> Flask:
-        from app import create_app
-
-        return create_app()
+    server.run(f"{host}:{port}", workers, current_app.config["GRACEFUL_TIMEOUT"])
 
 
 # -- users ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import WRITE_LOCK, make_engine, make_session_factory
+from runtime import metrics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def run_again_if_abandoned(attempt: Callable[[], T],
             log.warning("%s %s: database asked for a retry (SQLSTATE %s), attempt %d of %d",
                         request.method, request.path, err.orig.sqlstate, number + 1,
                         attempts)
+            metrics.count_retry(err.orig.sqlstate)
             time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS,
                                              BACKOFF_SECONDS * 2 ** number)))
             before_again()

@@ -13,6 +13,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from models import TRIED_NAME_LENGTH
+from runtime import metrics
 from web import session as page_session
 from web.blueprint import bp
 from web.transaction import writing
@@ -74,6 +75,7 @@ def sign_in():
         # is a name someone keeps trying.
         log.info("sign-in refused from %s", request.remote_addr)
         form.form_errors.append(_l("The username or password is not right"))
+        metrics.count_refusal("page", "sign_in_failed")
         return _sign_in_page(form, 422)
     except signing.TooManySignIns as refused:
         log.warning("sign-in throttled for %r from %s", signing.normalize(form.username.data),
@@ -83,6 +85,7 @@ def sign_in():
             "Too many failed sign-ins for this username. Try again in %(num)d minute.",
             "Too many failed sign-ins for this username. Try again in %(num)d minutes.",
             minutes))
+        metrics.count_refusal("page", "too_many_sign_ins")
         response = _sign_in_page(form, 429)
         response.headers["Retry-After"] = str(refused.retry_after)
         return response

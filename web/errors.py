@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from runtime import metrics
 from web.security import is_page
 from workflow.errors import NapflowError
 
@@ -56,10 +57,21 @@ def status_of(error: BaseException) -> int:
     return 500
 
 
+def refusal_code(error: BaseException) -> str:
+    """The problem code the API would give (Werkzeug's name for an HTTP error: not_found)."""
+    if isinstance(error, NapflowError):
+        return error.code
+    if isinstance(error, HTTPException):
+        return error.name.lower().replace(" ", "_")
+    return "conflict"  # StaleDataError, the only other refusal (409)
+
+
 def render_error_page(error: BaseException):
     status = status_of(error)
     if status >= 500 and not isinstance(error, OperationalError):
         log.error("page %s %s failed", request.method, request.path, exc_info=error)
+    if status < 500:
+        metrics.count_refusal("page", refusal_code(error))
     title, advice = MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
     response = render_template("errors/error.html", title=title, advice=advice,
                                status=status)

@@ -9,9 +9,10 @@ CSP = ("default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors
 
 
 def is_page(path: str) -> bool:
-    """Pages are everything but the API (under /api/, with its OpenAPI document and the
-    health probes)."""
-    return not (path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/readyz"))
+    """Pages are everything but the API (under /api/, with its OpenAPI document, the
+    health probes and the metrics)."""
+    return not (path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/readyz",
+                                                           "/metrics"))
 
 
 def init_app(app: Flask) -> None:

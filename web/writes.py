@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from wtforms import HiddenField
 
 from models import FORM_KEY_LENGTH, FormKey, utcnow
-from runtime import db
+from runtime import db, metrics
 from web.transaction import writing
 
 T = TypeVar("T")
@@ -139,5 +139,6 @@ def sent_before():
 
 def answer_repeat(written: Written):
     """The answer to a form sent again: its first result, with a note saying so."""
+    metrics.count_replay("page")
     flash(ALREADY_DONE, "important")
     return redirect(written.target)

@@ -248,6 +248,11 @@ def _check_request_data(taken: list[TransitionDef], data: dict[str, Any]) -> Non
         raise ValidationFailed(errors)
 
 
+# session.info key: the (workflow, trigger) of each transition fired in the session's current
+# transaction, for whoever counts them once it commits (runtime/metrics.py).
+FIRED = "napflow.fired"
+
+
 def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
          comment: str | None = None, data: dict[str, Any] | None = None,
          if_match: str | None = None) -> Plan:
@@ -289,6 +294,7 @@ def fire(session: Session, actor: User, plan_id: int, trigger: str, *,
     if rounds or reviews_open(plan):
         refresh_rounds(session, plan)
     carry_facts(session, plan, before)
+    session.info.setdefault(FIRED, []).append((plan.workflow, trigger))
     return plan
 
 

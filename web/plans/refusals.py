@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field
 
+from runtime import metrics
 from workflow.errors import (
     Forbidden,
     GuardFailed,
@@ -53,6 +54,7 @@ def show_refusal(form: FlaskForm, err: NapflowError,
     """
     if isinstance(err, NotFound):
         raise err
+    metrics.count_refusal("page", err.code)
     if not isinstance(err, ValidationFailed):
         form.form_errors.extend(summary(err))
         return
