@@ -68,7 +68,7 @@ class Config:
     METRICS_ALLOW = os.environ.get("NAPFLOW_METRICS_ALLOW") or None
     # Seconds `napflow serve` lets in-flight requests finish after SIGTERM (gunicorn's
     # graceful_timeout) before its workers are killed.
-    GRACEFUL_TIMEOUT = float(os.environ.get("NAPFLOW_GRACEFUL_TIMEOUT", "30"))
+    GRACEFUL_TIMEOUT = int(os.environ.get("NAPFLOW_GRACEFUL_TIMEOUT", "30"))
 
 
 class ProductionConfig(Config):

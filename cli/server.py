@@ -61,7 +61,7 @@ class GunicornServer(BaseApplication):
         return create_app()
 
 
-def run(bind: str, workers: int, graceful_timeout: float) -> None:
+def run(bind: str, workers: int, graceful_timeout: int) -> None:
     """Serve until stopped, with a metrics directory of its own, removed when it ends."""
     directory, master = metrics_directory(), os.getpid()
     try:
