@@ -164,6 +164,7 @@ SCALE_SAMPLE = ("tha-drafter", "tha-customs", "tha-viewer", "committee", "audito
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn (the app `app.wsgi:app` is), creating the schema first."""
     from app import serving_refusal
+    from runtime.logs import gunicorn_logger_class
 
     refusal = serving_refusal(current_app)
     if refusal:
@@ -175,7 +176,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
     click.echo(f"napflow on http://{host}:{port} ({workers} workers, "
                f"{current_app.config['ENVIRONMENT']})")
     # No gunicorn access log: napflow writes its own line per request (runtime/logs.py).
-    GunicornServer({"bind": f"{host}:{port}", "workers": workers}).run()
+    GunicornServer({"bind": f"{host}:{port}", "workers": workers, "logger_class":
+                    gunicorn_logger_class(current_app.config["LOG_FORMAT"])}).run()
 
 
 class GunicornServer(BaseApplication):

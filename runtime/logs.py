@@ -31,7 +31,7 @@ def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
         return JsonFormatter(["levelname", "name", "message"], timestamp="time",
                              rename_fields={"levelname": "level", "name": "logger"})
-    return logging.Formatter(TEXT_FORMAT)
+    return logging.Formatter(TEXT_FORMAT, defaults={"request_id": "-"})
 
 
 class RequestIdFilter(logging.Filter):
@@ -39,8 +39,9 @@ class RequestIdFilter(logging.Filter):
     an unexpected error), so that its lines can be found with the request's own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() or "-"
+        request_id = current_request_id()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
         return True
 
 
@@ -95,3 +96,18 @@ def _username() -> str | None:
         if name is not None:
             return name
     return None
+
+
+def gunicorn_logger_class(fmt: str) -> type:
+    """A gunicorn logger class whose own lines (workers booting, exiting, timing out) are in
+    napflow's format, so that stderr under `napflow serve` is one format throughout."""
+    from gunicorn.glogging import Logger
+
+    class Logs(Logger):
+        def setup(self, cfg) -> None:
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(formatter(fmt))
+                handler.addFilter(RequestIdFilter())
+
+    return Logs
