@@ -41,24 +41,23 @@ def whole(minimum: int) -> Parse:
     return parse
 
 
-def seconds(text: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError("must be a number of seconds") from None
-    if not 0 <= value < float("inf"):
-        raise ValueError("must be a number of seconds, 0 or more")
-    return value
+def amount(unit: str, rule: str, allowed: Callable[[float], bool],
+           convert: Callable[[float], Any] = float) -> Parse:
+    """A number of `unit`s within `allowed` (NaN and infinity never are), `rule` said if not."""
+    def parse(text: str) -> Any:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError(f"must be a number of {unit}") from None
+        if not (value < float("inf") and allowed(value)):
+            raise ValueError(f"must be a number of {unit} {rule}")
+        return convert(value)
+    return parse
 
 
-def hours(text: str) -> timedelta:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError("must be a number of hours") from None
-    if not 0 < value <= 24 * 366:
-        raise ValueError("must be a number of hours above 0 (at most a year)")
-    return timedelta(hours=value)
+seconds = amount("seconds", "0 or more", lambda value: value >= 0)
+hours = amount("hours", "above 0 (at most a year)", lambda value: 0 < value <= 24 * 366,
+               lambda value: timedelta(hours=value))
 
 
 def flag(text: str) -> bool:

@@ -96,7 +96,7 @@ def test_a_variable_set_after_import_counts_when_the_app_is_made(clean_env, made
     ("NAPFLOW_IDEMPOTENCY_TTL", "3600",
      "NAPFLOW_IDEMPOTENCY_TTL must be at least 86400, got '3600'"),
     ("NAPFLOW_STATEMENT_TIMEOUT", "-1",
-     "NAPFLOW_STATEMENT_TIMEOUT must be a number of seconds, 0 or more, got '-1'"),
+     "NAPFLOW_STATEMENT_TIMEOUT must be a number of seconds 0 or more, got '-1'"),
     ("NAPFLOW_SESSION_HOURS", "nan",
      "NAPFLOW_SESSION_HOURS must be a number of hours above 0 (at most a year), got 'nan'"),
     ("NAPFLOW_ALLOW_SQLITE", "maybe", "NAPFLOW_ALLOW_SQLITE must be 1 or 0 (true or false), "
