@@ -190,7 +190,8 @@ class RefusalsPlugin(BasePlugin):
             responses = {str(status): response for status, response
                          in operation.get("responses", {}).items()}
             operation["responses"] = responses
-            statuses = [401, 503]
+            # The health probes need no token and document their own 503 (/readyz only).
+            statuses = [] if operation.get("security") == [] else [401, 503]
             if "{" in (path or ""):
                 statuses.append(404)
             if "requestBody" in operation or method in ("post", "put", "patch"):
@@ -208,8 +209,9 @@ class RefusalsPlugin(BasePlugin):
             for status in statuses:
                 responses.setdefault(str(status), HTTPStatus(status).name)
             for status, response in responses.items():
-                if isinstance(response, dict) and status.startswith("2"):
+                if isinstance(response, dict):  # the others are refs to problem_response's
                     response["headers"] = {**REQUEST_ID_HEADER, **response.get("headers", {})}
+                if isinstance(response, dict) and status.startswith("2"):
                     links = _links(path, method, status)
                     if links:
                         response["links"] = links
