@@ -172,3 +172,28 @@ def test_one_hop_trusts_only_the_address_the_proxy_added(proxied_app, request_li
     headers = {**FORWARDED, "X-Forwarded-For": "10.6.6.6, 198.51.100.4"}
     proxied_app(1).test_client().get("/sign-in", headers=headers)
     assert request_lines()[0].remote_addr == "198.51.100.4"
+
+
+@pytest.fixture
+def root_logger():
+    """The root logger, its handlers and level put back as they were afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_logs_go_to_stderr_once_at_the_level_set(root_logger, capsys):
+    from runtime.logs import NapflowHandler, configure
+
+    configure("info", "text")
+    configure("warning", "json")  # another app made in the process: replaced, not added
+    [ours] = [h for h in root_logger.handlers if isinstance(h, NapflowHandler)]
+    assert root_logger.level == logging.WARNING
+    logging.getLogger("napflow.test").info("not shown")
+    logging.getLogger("napflow.test").warning("shown")
+    ours.flush()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["level"], line["message"]) for line in lines] == [("WARNING", "shown")]
+    assert "request_id" not in lines[0]  # made outside a request
