@@ -61,12 +61,12 @@ class GunicornServer(BaseApplication):
         return create_app()
 
 
-def run(bind: str, workers: int, graceful_timeout: int) -> None:
-    """Serve until stopped, with a metrics directory of its own, removed when it ends."""
+def run(options: dict[str, Any]) -> None:
+    """Serve with these gunicorn settings until stopped, with a metrics directory of its
+    own, removed when it ends."""
     directory, master = metrics_directory(), os.getpid()
     try:
-        GunicornServer({"bind": bind, "workers": workers, "accesslog": "-",
-                        "graceful_timeout": graceful_timeout}).run()
+        GunicornServer(options).run()
     finally:
         # A worker leaves through here too (gunicorn ends a forked worker with sys.exit):
         # only the master, once every worker is gone, removes the directory.

@@ -20,6 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from config import networks
 from workflow.errors import Forbidden, NotFound, Unauthenticated
 from workflow.service import FIRED
 
@@ -143,14 +144,15 @@ def _count_request(response: Response) -> Response:
 
 # -- GET /metrics --------------------------------------------------------------------------------
 def allowed_networks(setting: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """NAPFLOW_METRICS_ALLOW as networks; a wrong entry stops the app with the entry named."""
+    """NAPFLOW_METRICS_ALLOW as networks. load_settings has checked the variable; a value
+    given to create_app directly is checked here, and a wrong one stops the app, named."""
     if not setting:
         return []
     try:
-        return [ipaddress.ip_network(part.strip(), strict=False)
-                for part in setting.split(",") if part.strip()]
+        return [ipaddress.ip_network(part, strict=False)
+                for part in networks(setting).split(", ")]
     except ValueError as err:
-        raise RuntimeError(f"NAPFLOW_METRICS_ALLOW: {err}") from None
+        raise RuntimeError(f"NAPFLOW_METRICS_ALLOW {err}") from None
 
 
 def _check_scraper() -> None:

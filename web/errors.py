@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from runtime import metrics
+from runtime.logs import current_request_id
 from web.security import is_page
 from workflow.errors import NapflowError
 
@@ -74,7 +75,7 @@ def render_error_page(error: BaseException):
         metrics.count_refusal("page", refusal_code(error))
     title, advice = MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
     response = render_template("errors/error.html", title=title, advice=advice,
-                               status=status)
+                               status=status, request_id=current_request_id())
     headers = {}
     if isinstance(error, HTTPException):  # Allow on a 405, Retry-After on a 429...
         headers = {name: value for name, value in error.get_headers()

@@ -5,6 +5,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import OperationalError
 
+from config import ConfigError, load_settings
 from runtime import db
 
 TOKEN = "scrape-me-3f1c"
@@ -79,11 +80,15 @@ def test_with_both_set_a_scrape_needs_both(client, metered):
     assert scrape(client, address="10.1.2.3").status_code == 403
 
 
-def test_a_mistyped_network_stops_the_app():
+@pytest.mark.parametrize("given", ["10.0.0/33", "10.0.0.0/8, localhost", " , "])
+def test_a_mistyped_network_stops_the_app(given):
     from app import create_app
 
+    with pytest.raises(ConfigError, match="NAPFLOW_METRICS_ALLOW must be networks|must name"):
+        load_settings({"NAPFLOW_METRICS_ALLOW": given})
+    # Settings given to the factory directly (tests) are checked when metrics start.
     with pytest.raises(RuntimeError, match="NAPFLOW_METRICS_ALLOW"):
-        create_app({"DATABASE_URL": "sqlite://", "TESTING": True, "METRICS_ALLOW": "10.0.0/33"})
+        create_app({"DATABASE_URL": "sqlite://", "TESTING": True, "METRICS_ALLOW": given})
 
 
 def test_requests_transitions_refusals_and_replays_are_counted(client, metered, api,
