@@ -35,10 +35,12 @@ BROWSERS = 2
 FORMS_PER_BROWSER = 3
 PASSWORD = "correct horse battery staple"
 TOKEN = "two-servers-scraper"
-# The servers hash passwords as cheaply as the tests do: the test signs in, it does not
-# measure Argon2.
-CHEAP_HASHES = {"NAPFLOW_PASSWORD_TIME_COST": "1", "NAPFLOW_PASSWORD_MEMORY_KIB": "8",
-                "NAPFLOW_PASSWORD_PARALLELISM": "1", "NAPFLOW_METRICS_TOKEN": TOKEN}
+SIGN_IN_LIMIT = 4  # failed sign-ins for one name before the throttle answers
+# Both servers' settings: passwords hashed as cheaply as the tests do (the test signs in, it
+# does not measure Argon2), metrics on, the throttle's limit known to the test.
+SERVER_ENV = {"NAPFLOW_PASSWORD_TIME_COST": "1", "NAPFLOW_PASSWORD_MEMORY_KIB": "8",
+                "NAPFLOW_PASSWORD_PARALLELISM": "1", "NAPFLOW_METRICS_TOKEN": TOKEN,
+                "NAPFLOW_SIGN_IN_MAX_FAILURES": str(SIGN_IN_LIMIT)}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
 # The events of a plan the API clients carry through, in order.
@@ -192,18 +194,17 @@ def test_two_servers_share_a_mixed_workload(shared_postgres, servers, tmp_path):
                 users.set_password(session, "test", name, PASSWORD,
                                    Hashing.from_config(vars(TestingConfig)))
         pair = [Server(shared_postgres, tmp_path / f"server{n}.log", workers=2,
-                       env=CHEAP_HASHES) for n in (1, 2)]
+                       env=SERVER_ENV) for n in (1, 2)]
         for server in pair:
             servers.append(server)
             server.start()
         ports = [server.port for server in pair]
         told = Told()
-        limit = TestingConfig.SIGN_IN_MAX_FAILURES
         threads = ([threading.Thread(target=api_client, args=(i, ports, cast, told))
                     for i in range(API_CLIENTS)]
                    + [threading.Thread(target=browser, args=(i, ports, told))
                       for i in range(BROWSERS)]
-                   + [threading.Thread(target=guesser, args=(ports, limit, told))])
+                   + [threading.Thread(target=guesser, args=(ports, SIGN_IN_LIMIT, told))])
         for thread in threads:
             thread.daemon = True
             thread.start()
