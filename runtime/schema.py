@@ -74,7 +74,12 @@ def _locked(engine: Engine) -> Connection:
     connection = engine.connect().execution_options(**{WRITE_LOCK: True})
     connection.begin()
     if engine.dialect.name == "postgresql":
+        # The lock is one per database, whatever the schema, and is held for a whole
+        # migration: a `lock_timeout` set for requests (NAPFLOW_LOCK_TIMEOUT, or the URL's
+        # options) must not make a server starting beside another give up on it.
+        connection.execute(text("SET LOCAL lock_timeout = 0"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.execute(text("RESET lock_timeout"))
     return connection
 
 
