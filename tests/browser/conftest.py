@@ -1,0 +1,111 @@
+"""Fixtures of the browser tests: napflow served on a real port with the demo loaded, and
+Debian's Chromium driven by Playwright (one browser per session, a context per person)."""
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from demo.seed import DEMO_PASSWORD
+
+# Debian's package (`apt-get install chromium`): Playwright's own browser download is not
+# possible here, so it drives this one. NAPFLOW_CHROMIUM names another build elsewhere.
+CHROMIUM = os.environ.get("NAPFLOW_CHROMIUM", "/usr/bin/chromium")
+# Without the networking flags Chromium keeps calling home on a network that is closed.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run"]
+# CI sets this so that a missing browser fails the run instead of skipping these tests.
+REQUIRE_BROWSER = os.environ.get("NAPFLOW_REQUIRE_BROWSER") == "1"
+WIDE = {"width": 1280, "height": 900}
+# A step that waits longer than this has failed (Playwright waits 30 s by default).
+TIMEOUT_MS = 10_000
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason}; NAPFLOW_REQUIRE_BROWSER=1 forbids skipping the browser tests")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The one browser of the session (of each pytest-xdist worker)."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"no Chromium at {CHROMIUM} (Debian: `apt-get install -y chromium`; "
+                     f"elsewhere set NAPFLOW_CHROMIUM to a Chromium binary)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing (`pip install -e '.[dev]'`)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[str]:
+    """napflow's base URL: the app served by werkzeug in a thread, on a new SQLite database
+    where `napflow init-db` and `napflow demo` ran (the demo's users, password and plans)."""
+    from app import create_app
+    from runtime.db import Database
+
+    folder = tmp_path_factory.mktemp("site")
+    # Cheap password hashes, as the other page tests use: each person signs in once or twice.
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/napflow.db",
+                      "SECRET_KEY": "napflow-browser-tests-only", "PASSWORD_TIME_COST": 1,
+                      "PASSWORD_MEMORY_KIB": 8, "PASSWORD_PARALLELISM": 1})
+    runner = app.test_cli_runner()
+    for args in (["init-db"], ["demo", "--tokens-file", str(folder / "tokens.env")]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="napflow-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        database: Database = app.extensions["napflow.db"]
+        database.engine.dispose()
+
+
+@pytest.fixture
+def person(chromium, site) -> Iterator[Callable[..., object]]:
+    """person("tha-drafter") is a new browser context (its own cookies) signed in through the
+    sign-in page with the demo password, on the page signing in led to; `js=False` turns
+    JavaScript off in it. The contexts are closed after the test."""
+    contexts = []
+
+    def sign_in(username: str, js: bool = True):
+        context = chromium.new_context(base_url=site, java_script_enabled=js, viewport=WIDE)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        assert "/sign-in" not in page.url, page.content()
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def stranger(chromium, site) -> Iterator[object]:
+    """A page in a browser signed in as nobody."""
+    context = chromium.new_context(base_url=site, viewport=WIDE)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
