@@ -3,7 +3,7 @@ width, no sideways scrolling of the page at 320px; and a screenshot of each, for
 
 from pathlib import Path
 
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 
 # WCAG 2.2 A and AA, rule sets of every version (axe tags each rule with the version that
 # introduced it).
@@ -14,7 +14,15 @@ WIDTHS = (1280, 320)
 HEIGHT = 900
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
-_axe = Axe()
+
+
+def _axe_report(page) -> str | None:
+    """axe-core's violations on the page as a readable report, or None. The script (the
+    one axe-playwright-python bundles) is put in the page once for both widths."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT)
+    found = AxeResults(page.evaluate("options => axe.run(document, options)", AXE_OPTIONS))
+    return found.generate_report() if found.violations_count else None
 
 
 def _too_wide(page, width: int) -> list[str]:
@@ -43,20 +51,18 @@ _UNNAMED_REGIONS = """() => [...document.querySelectorAll(".napflow-scroll-regio
 
 
 def look(page, name: str, js: bool = True) -> None:
-    """Check the page shown (called `name` in the screenshots' names) at each width, and
-    save a screenshot of it at each. axe runs only where JavaScript is on: its promise never
-    settles in a page whose scripts are off. The reflow check runs in both."""
+    """Check the page shown at each width and save a screenshot of it at each, named
+    `name-<width>.png`. With JavaScript off, the reflow check alone, and no screenshot (the
+    page is the one shown with it on, less the enhancements): axe's promise never settles
+    in a page whose scripts are off."""
     problems = []
     SCREENSHOTS.mkdir(exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         if js:
-            found = _axe.run(page, options=AXE_OPTIONS)
-            if found.violations_count:
-                problems.append(found.generate_report())
+            problems += filter(None, [_axe_report(page)])
+            page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
         problems += _too_wide(page, width)
-        suffix = "" if js else "-nojs"
-        page.screenshot(path=SCREENSHOTS / f"{name}{suffix}-{width}.png", full_page=True)
     if page.evaluate(_UNNAMED_REGIONS):
         problems.append("a scrolling region has no aria-label")
     page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})

@@ -4,11 +4,13 @@ Debian's Chromium driven by Playwright (one browser per session, a context per p
 import os
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from werkzeug.serving import make_server
 
 from demo.seed import DEMO_PASSWORD
+from models import utcnow
 
 # Debian's package (`apt-get install chromium`): Playwright's own browser download is not
 # possible here, so it drives this one. NAPFLOW_CHROMIUM names another build elsewhere.
@@ -55,9 +57,12 @@ def site(tmp_path_factory) -> Iterator[str]:
 
     folder = tmp_path_factory.mktemp("site")
     # Cheap password hashes, as the other page tests use: each person signs in once or twice.
+    # Today is two months on, so the demo's reviews (due in 30 days) are overdue and the
+    # pages that show overdue reviews show some (tables, red tags, links).
     app = create_app({"DATABASE_URL": f"sqlite:///{folder}/napflow.db",
                       "SECRET_KEY": "napflow-browser-tests-only", "PASSWORD_TIME_COST": 1,
-                      "PASSWORD_MEMORY_KIB": 8, "PASSWORD_PARALLELISM": 1})
+                      "PASSWORD_MEMORY_KIB": 8, "PASSWORD_PARALLELISM": 1,
+                      "CLOCK": lambda: utcnow() + timedelta(days=60)})
     runner = app.test_cli_runner()
     for args in (["init-db"], ["demo", "--tokens-file", str(folder / "tokens.env")]):
         result = runner.invoke(args=args)
