@@ -15,6 +15,13 @@ def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(text)
 
 
+def follow(page: Page, link: str, title: str, name: str) -> None:
+    """Follow the link, find the page titled `title`, and check it as `name`."""
+    page.get_by_role("link", name=link, exact=True).click()
+    heading(page, title)
+    look(page, name)
+
+
 def test_the_sign_in_page_and_its_errors(stranger):
     stranger.goto("/plans")  # signed in as nobody: sent to sign in
     heading(stranger, "Sign in to napflow")
@@ -27,29 +34,18 @@ def test_the_sign_in_page_and_its_errors(stranger):
 def test_the_versions_their_changes_and_a_reviewers_page(person):
     health = person("tha-health")
     health.get_by_role("link", name="Plans", exact=True).click()
-    health.get_by_role("link", name=EDITED_IN_REVIEW).click()
-    heading(health, EDITED_IN_REVIEW)
-    look(health, "plan-reviewer-outdated-decision")
-    health.get_by_role("link", name="All versions of the content").click()
-    heading(health, "Versions of the content")
-    look(health, "versions")
-    health.get_by_role("link", name="Changes from version 1").click()
-    heading(health, "Changes from version 1 to version 2")
-    look(health, "diff")
+    follow(health, EDITED_IN_REVIEW, EDITED_IN_REVIEW, "plan-reviewer-outdated-decision")
+    follow(health, "All versions of the content", "Versions of the content", "versions")
+    follow(health, "Changes from version 1", "Changes from version 1 to version 2", "diff")
 
 
 def test_status_overdue_reviews_and_the_account(person):
     auditor = person("auditor")
-    auditor.get_by_role("link", name="Status").click()
-    heading(auditor, "Where the plans stand")
-    look(auditor, "status")
+    follow(auditor, "Status", "Where the plans stand", "status")
     # The site's today is two months on (conftest.py): the demo's reviews are overdue.
-    auditor.get_by_role("link", name="See every overdue review").click()
+    follow(auditor, "See every overdue review", "Overdue reviews", "overdue-reviews")
     expect(auditor.get_by_role("region", name="Reviews, the most overdue first")).to_be_visible()
-    look(auditor, "overdue-reviews")
-    auditor.get_by_role("link", name="Your account").click()
-    heading(auditor, "Your account")
-    look(auditor, "account")
+    follow(auditor, "Your account", "Your account", "account")
 
 
 def test_forms_with_errors_and_error_pages(person):
