@@ -13,6 +13,8 @@ from tests.browser.checks import look
 WALKED = ["Plan created", "Content changed", "Reviewer assigned", "Reviewer assigned",
           "Sent for review", "Review recorded", "Review recorded", "Endorsed", "Approved",
           "Submitted to the Committee", "Receipt acknowledged"]
+# GOV.UK Frontend's focus colour (#ffdd00), as computed style gives it.
+FOCUS_COLOUR = "rgb(255, 221, 0)"
 
 
 def done(page: Page, text: str) -> None:
@@ -85,7 +87,10 @@ def review_by_keyboard(page: Page, title: str) -> None:
     tab_to(page, page.get_by_label("Approve", exact=True))
     page.keyboard.press("Space")
     expect(page.get_by_label("Approve", exact=True)).to_be_checked()
-    tab_to(page, page.get_by_role("button", name="Record your decision"))
+    button = page.get_by_role("button", name="Record your decision")
+    tab_to(page, button)
+    # Focus is seen (WCAG 2.4.7): GOV.UK's focus state, the button turned yellow.
+    expect(button).to_have_css("background-color", FOCUS_COLOUR)
     page.keyboard.press("Enter")
     expect(page.get_by_role("region", name="Reviewers")).not_to_contain_text("No decision yet")
 
