@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright (one browser per session, a context per p
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -45,36 +46,47 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Iterator[str]:
-    """napflow's base URL: the app served by werkzeug in a thread, on a new SQLite database
-    where `napflow init-db` and `napflow demo` ran (the demo's users, password and plans)."""
+# The databases the site runs on: SQLite, the embedded default, unless this names more
+# (`sqlite,postgresql`: each test then runs on each, PostgreSQL in a schema of its own).
+DATABASES = os.environ.get("NAPFLOW_BROWSER_DATABASES", "sqlite").split(",")
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def site(request, tmp_path_factory) -> Iterator[str]:
+    """napflow's base URL: the app served by werkzeug in a thread, on a new database where
+    `napflow init-db` and `napflow demo` ran (the demo's users, password and plans)."""
     from app import create_app
     from runtime.db import Database
+    from tests.conftest import private_postgres_schema
 
     folder = tmp_path_factory.mktemp("site")
-    # Cheap password hashes, as the other page tests use: each person signs in once or twice.
-    # Today is two months on, so the demo's reviews (due in 30 days) are overdue and the
-    # pages that show overdue reviews show some (tables, red tags, links).
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/napflow.db",
-                      "SECRET_KEY": "napflow-browser-tests-only", "PASSWORD_TIME_COST": 1,
-                      "PASSWORD_MEMORY_KIB": 8, "PASSWORD_PARALLELISM": 1,
-                      "CLOCK": lambda: utcnow() + timedelta(days=60)})
-    runner = app.test_cli_runner()
-    for args in (["init-db"], ["demo", "--tokens-file", str(folder / "tokens.env")]):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="napflow-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    url = f"sqlite:///{folder}/napflow.db"
+    with ExitStack() as cleanup:
+        if request.param == "postgresql":
+            schema = private_postgres_schema("napflow_browser")
+            url = next(schema)
+            cleanup.callback(schema.close)  # drops the schema
+        # Cheap password hashes, as the other page tests use: each person signs in once or
+        # twice. Today is two months on, so the demo's reviews (due in 30 days) are overdue
+        # and the pages that show overdue reviews show some (tables, red tags, links).
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "napflow-browser-tests-only",
+                          "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_KIB": 8,
+                          "PASSWORD_PARALLELISM": 1,
+                          "CLOCK": lambda: utcnow() + timedelta(days=60)})
         database: Database = app.extensions["napflow.db"]
-        database.engine.dispose()
+        cleanup.callback(database.engine.dispose)
+        runner = app.test_cli_runner()
+        for args in (["init-db"], ["demo", "--tokens-file", str(folder / "tokens.env")]):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 0, result.output
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        cleanup.callback(server.server_close)
+        thread = threading.Thread(target=server.serve_forever, name="napflow-site",
+                                  daemon=True)
+        thread.start()
+        cleanup.callback(thread.join)
+        cleanup.callback(server.shutdown)
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture
