@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from demo.seed import DEMO_PASSWORD
@@ -24,8 +24,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
 # CI sets this so that a missing browser fails the run instead of skipping these tests.
 REQUIRE_BROWSER = os.environ.get("NAPFLOW_REQUIRE_BROWSER") == "1"
 WIDE = {"width": 1280, "height": 900}
-# A step that waits longer than this has failed (Playwright waits 30 s by default).
-TIMEOUT_MS = 10_000
+# A step (an action, or an `expect` coming true) that waits longer than this has failed:
+# generous, for a machine busy with other work; Playwright's own are 30 s and 5 s.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _unavailable(reason: str) -> None:
