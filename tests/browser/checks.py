@@ -15,7 +15,6 @@ HEIGHT = 900
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
-
 def _axe_report(page) -> str | None:
     """axe-core's violations on the page as a readable report, or None. The script (the
     one axe-playwright-python bundles) is put in the page once for both widths."""
