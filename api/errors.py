@@ -32,7 +32,10 @@ HTTP_CODES = {
 
 def problem_codes() -> list[str]:
     """Every `code` a problem can carry: napflow's refusals and the HTTP errors'."""
-    found, classes = set(HTTP_CODES.values()) | {"internal_error", "error"}, [NapflowError]
+    from api.health import READINESS_CODES
+
+    found = set(HTTP_CODES.values()) | {"internal_error", "error"} | set(READINESS_CODES)
+    classes: list[type[NapflowError]] = [NapflowError]
     while classes:
         cls = classes.pop()
         found.add(cls.code)

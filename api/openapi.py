@@ -181,7 +181,8 @@ class RefusalsPlugin(BasePlugin):
             responses = {str(status): response for status, response
                          in operation.get("responses", {}).items()}
             operation["responses"] = responses
-            statuses = [401, 503]
+            # The health probes need no token and document their own 503 (/readyz only).
+            statuses = [] if operation.get("security") == [] else [401, 503]
             if "{" in (path or ""):
                 statuses.append(404)
             if "requestBody" in operation or method in ("post", "put", "patch"):

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from api import audit, auth, errors, general, idempotency, plans, reviews, transactions
+from api import audit, auth, errors, general, health, idempotency, plans, reviews, transactions
 from api.transactions import WRITES
 from runtime import db
 from workflow.access import load_plan
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     transactions.commit_writes(app, (blueprint.name for blueprint in blueprints))
+    # Outside /api/v1, so the request pipeline (tokens, transactions) never runs for a probe.
+    api.register_blueprint(health.blp)
     errors.init_app(app)
     app.before_request(_before)
     app.after_request(_after)

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas import AuditExportArgs
+from cli.db_commands import bring_to_head, db_group, init_db_command
 from models import Plan, User
 from models.db import write_session
-from workflow import review_rounds, users
+from workflow import users
 from workflow.audit import verify_all
 from workflow.audit_head import PublishedHead, matches, publish_head
 from workflow.audit_scan import PARALLEL_FROM, verify_log
@@ -31,7 +32,8 @@ CLI_ACTOR = "cli"
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, serve_command, users_group, audit_group):
+    for command in (init_db_command, db_group, demo_command, serve_command, users_group,
+                    audit_group):
         app.cli.add_command(command)
 
 
@@ -79,19 +81,6 @@ def snapshot() -> Iterator[Session]:
 
 
 # -- schema, demo, server ---------------------------------------------------------------
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the tables (and the audit log's guard triggers) that do not exist yet."""
-    db = _database()
-    db.create_schema()
-    with transaction() as session:
-        reopened = review_rounds.refresh_every_round(session)
-    if reopened:
-        click.echo(f"review rounds: {reopened} assignments' open flag set from their plans")
-    click.echo(f"schema ready in {db.engine.url.render_as_string(hide_password=True)}")
-
-
 @click.command("demo")
 @click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the tokens as shell exports "
@@ -125,8 +114,8 @@ def _scale_demo(events: int, seed: int, target: Path) -> None:
     from demo import scale as demo_scale
     from demo import seed as demo
 
+    bring_to_head()
     db = _database()
-    db.create_schema()
     try:
         built = demo_scale.build(db.engine, events, seed)
     except ValueError as err:
@@ -154,9 +143,10 @@ SCALE_SAMPLE = ("tha-drafter", "tha-customs", "tha-viewer", "committee", "audito
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @with_appcontext
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the API with gunicorn (the app `app.wsgi:app` is), creating the schema first."""
+    """Serve the API with gunicorn (the app `app.wsgi:app` is), bringing the schema to head
+    first (as `napflow db upgrade`)."""
+    bring_to_head()
     db = _database()
-    db.create_schema()
     # Workers are forked from this process: they must not inherit its pooled connections.
     db.engine.dispose()
     click.echo(f"napflow on http://{host}:{port} ({workers} workers)")

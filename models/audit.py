@@ -96,7 +96,8 @@ class SystemChainHead(Base):
     head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
 
-# The database itself refuses to change or remove audit rows, whoever connects.
+# The database itself refuses to change or remove audit rows, whoever connects. Migration
+# 0001 creates these; the models' DDL events build the same for a schema made from the models.
 _SQLITE_GUARDS = [
     DDL("CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
         "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"),

@@ -11,9 +11,10 @@ the same rows in the same order and cannot deadlock. On SQLite one writer holds 
 database, so per-row triggers are enough. Rows that reach 0 stay (readers skip them): a
 row deleted and re-inserted by concurrent transactions would need more locking, for nothing.
 
-Alembic (a later issue) will take these triggers over; until then they are created with
-their tables, as the audit table's guards are (models/audit.py), and a table created on an
-existing database is filled from its rows in the same step.
+A database napflow runs on gets these triggers, functions and fills from migration 0003
+(migrations/versions/); the DDL events below build the same for a schema made from the models
+(the tests, the benchmarks), and tests/migrations/test_same_schema.py holds the two equal, word
+for word. A change here is a new migration.
 """
 
 from datetime import date

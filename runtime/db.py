@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import WRITE_LOCK, create_schema, make_engine, make_session_factory
+from models.db import WRITE_LOCK, make_engine, make_session_factory
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -24,9 +24,6 @@ class Database:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
-
-    def create_schema(self) -> None:
-        create_schema(self.engine)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine, Executable, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -154,6 +155,56 @@ def db(session_factory):
     session = session_factory()
     yield session
     session.close()
+
+
+@pytest.fixture
+def new_database(database_url, tmp_path) -> Iterator[Callable[[], str]]:
+    """new_database() -> the URL of a new, empty database of the test's kind (SQLite file or
+    PostgreSQL schema), removed after the test."""
+    made = []
+    sqlite = make_url(database_url).get_backend_name() == "sqlite"
+
+    def make() -> str:
+        if sqlite:
+            return f"sqlite:///{tmp_path}/{uuid.uuid4().hex[:8]}.db"
+        schemas = private_postgres_schema("napflow_migrations")
+        made.append(schemas)
+        return next(schemas)
+
+    yield make
+    for schemas in made:
+        schemas.close()  # runs its finally: DROP SCHEMA ... CASCADE
+
+
+@pytest.fixture
+def engines() -> Iterator[Callable[[str], Engine]]:
+    """engines(url) -> an engine on it, disposed after the test (before its schema is dropped)."""
+    made: list[Engine] = []
+
+    def make(url: str) -> Engine:
+        made.append(make_engine(url))
+        return made[-1]
+
+    yield make
+    for engine in made:
+        engine.dispose()
+
+
+@pytest.fixture
+def napflow(app) -> Callable[..., Result]:
+    """napflow(engine, "db", "current") -> `napflow db current` run on that engine's
+    database, through the test app (pointed back at the test's database afterwards)."""
+    from runtime.db import Database
+
+    def run(engine: Engine, *args: str) -> Result:
+        saved = app.extensions["napflow.db"]
+        url = engine.url.render_as_string(hide_password=False)
+        app.extensions["napflow.db"] = Database(url, engine, make_session_factory(engine))
+        try:
+            return app.test_cli_runner().invoke(args=list(args))
+        finally:
+            app.extensions["napflow.db"] = saved
+    return run
 
 
 @dataclass

@@ -38,6 +38,27 @@ def action_name(action: str) -> str:
     return once(_action_name, action)
 
 
+# The keys of events' data (workflow/service.py, workflow/users.py...), as a history
+# names them. A key without an entry is shown as it is, made readable.
+DATA_LABELS = {
+    "country": _l("Country"), "title": _l("Title"), "workflow": _l("Workflow"),
+    "content_version": _l("Content version"), "username": _l("User"),
+    "required": _l("Approval required"), "due": _l("Due"), "decision": _l("Decision"),
+    "reference": _l("Reference"), "publication_consent": _l("Publication consent"),
+    "grant": _l("Role"), "grants": _l("Roles"), "token_id": _l("Token"),
+    "tokens": _l("Tokens"), "expires_at": _l("Expires"),
+}
+# Event fields that also have a row of their own: a data key of the same name and value
+# says nothing more (an edit's data names the version it made, which is the event's
+# content_version), and showing both printed the label twice.
+OWN_ROWS = ("content_version", "from_state", "to_state", "comment", "actor", "at")
+
+
+def _data_label(key: str) -> str:
+    found = DATA_LABELS.get(key)
+    return str(found) if found is not None else key.replace("_", " ").capitalize()
+
+
 def _value(value: Any) -> str:
     """A value of an event's data as text: strings as they are, the rest as JSON."""
     if isinstance(value, str):
@@ -64,9 +85,10 @@ def shown(event: Any, link: dict[str, str] | None = None) -> dict[str, Any]:
         details.append((_("To state"), once(name, "state", to_state)))
     if field("content_version") is not None:
         details.append((_("Content version"), str(field("content_version"))))
-    # The data's own keys (reference, username...): names in the log, made readable
-    details += [(key.replace("_", " ").capitalize(), _value(value))
-                for key, value in sorted((field("data") or {}).items())]
+    # The data's own keys (reference, username...), less those repeating a row above
+    details += [(once(_data_label, key), _value(value))
+                for key, value in sorted((field("data") or {}).items())
+                if not (key in OWN_ROWS and value == field(key))]
     details.append((_("Event hash"), field("hash")))
     return {"title": action_name(field("action")), "link": link,
             "byline": _("By %(actor)s, %(time)s", actor=field("actor"),

@@ -1,6 +1,6 @@
 """The plans list with its filters, and the form that creates a plan."""
 
-from flask import abort, current_app, flash, redirect, render_template
+from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -18,7 +18,7 @@ from web.listing import (
     storable,
 )
 from web.terms import name
-from web.writes import write
+from web.writes import answer_repeat, form_key_field, sent_before, write_once
 from workflow import cursors, queries, service
 from workflow.countries import country_name
 from workflow.engine import default_registry
@@ -71,6 +71,7 @@ class NewPlanForm(FlaskForm):
         DataRequired(_l("Enter a title for the plan")), storable,
         Length(max=TITLE_LENGTH, message=_l("Enter a title of %(max)d characters or fewer",
                                             max=TITLE_LENGTH))])
+    form_key = form_key_field()
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -78,14 +79,18 @@ def new_plan():
     countries = sorted(c for c in current_user.countries_for("drafter") if c)
     if not countries:
         abort(403)  # only a country's drafters create its plans
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     form = NewPlanForm()
     form.country.choices = [SelectChoice(c, f"{country_name(c)} ({c})") for c in countries]
     if not form.validate_on_submit():
         return _new_plan_page(form, 422 if form.is_submitted() else 200)
     try:
-        # One transaction, run again whole if PostgreSQL abandons it, as every page action.
-        plan_id = write(lambda session: service.create_plan(
-            session, current_user, country=form.country.data, title=form.title.data).id)
+        # One transaction, run again whole if PostgreSQL abandons it, as every page action;
+        # the same form sent twice makes one plan, and both sends land on it.
+        written = write_once(form.form_key.data, lambda session: service.create_plan(
+            session, current_user, country=form.country.data, title=form.title.data).id,
+            plan_url)
     except ValidationFailed as refused:
         # What the operation refuses that the form did not (its rules may grow): shown at
         # the field it names, or above the form.
@@ -93,9 +98,11 @@ def new_plan():
             target = form[field].errors if field in form else form.form_errors
             target.extend(messages)
         return _new_plan_page(form, 422)
+    if written.repeated:
+        return answer_repeat(written)
     flash(_l("Plan created. It is a draft: add its measures, then send it for review."),
           "success")
-    return redirect(plan_url(plan_id))
+    return redirect(written.target)
 
 
 def _new_plan_page(form: NewPlanForm, status: int):

@@ -9,8 +9,9 @@ CSP = ("default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors
 
 
 def is_page(path: str) -> bool:
-    """Pages are everything but the API (under /api/, with its OpenAPI document)."""
-    return not (path.startswith("/api/") or path == "/openapi.json")
+    """Pages are everything but the API (under /api/, with its OpenAPI document and the
+    health probes)."""
+    return not (path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/readyz"))
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ from runtime import db
 from runtime.clock import today
 from web.blueprint import bp
 from web.listing import listing
-from workflow import cursors, tasks
+from workflow import cursors, queries, tasks
 
 PAGE = 25
 
@@ -17,7 +17,10 @@ def home():
     session = db.session()
     found = listing(cursors.TASKS, lambda after: tasks.my_tasks(
         session, current_user, today(), after=after, limit=PAGE))
+    # A reviewer asked to review again goes straight to what changed since their last review.
+    reviewed = queries.last_reviewed_versions(
+        session, current_user, {t["plan"].id for t in found.items if t["kind"] == "review"})
     page = render_template(
-        "tasks/index.html", listing=found,
+        "tasks/index.html", listing=found, reviewed=reviewed,
         waiting=tasks.handed_over(session, {task["plan"].id for task in found.items}))
     return current_app.make_response((page, found.status))

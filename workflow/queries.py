@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -154,6 +154,18 @@ def last_reviewed_version(session: Session, user: User, plan: Plan) -> int | Non
     return session.scalar(select(Review.content_version)
                           .where(Review.plan_id == plan.id, Review.user_id == user.id)
                           .order_by(Review.id.desc()).limit(1))
+
+
+def last_reviewed_versions(session: Session, user: User, plan_ids: set[int]) -> dict[int, int]:
+    """last_reviewed_version of each of `plan_ids` the user ever reviewed, in one query (My
+    tasks: a page of review tasks)."""
+    if not plan_ids:
+        return {}
+    latest = (select(func.max(Review.id)).where(Review.user_id == user.id,
+                                                Review.plan_id.in_(plan_ids))
+              .group_by(Review.plan_id))
+    return dict(session.execute(select(Review.plan_id, Review.content_version)
+                                .where(Review.id.in_(latest))).all())
 
 
 # -- audit -------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ decision on its current revision and content version. What can change that is a 
 into or out of such a state, a review recorded, a new content version or revision, and an
 assignment added; each of those operations (workflow/service.py) calls `refresh_rounds` in
 its own transaction, after its writes. The rule lives in one statement so that every caller,
-and the tests that recompute it from scratch (`open_rounds`), read the same definition.
+and the tests that recompute it from scratch (`open_rounds`), read the same definition. A
+database made before the flag got its open rounds from migration 0003 (this rule, in SQL).
 """
 
 from functools import cache
@@ -68,17 +69,3 @@ def open_rounds() -> ColumnElement[bool]:
         [s.name for s in w.states.values() if s.reviews_open])) for w in default_registry()]
     return and_(or_(*states) if states else false(),
                 ~_decided(Plan.revision, Plan.content_version))
-
-
-def refresh_every_round(session: Session) -> int:
-    """Set every assignment's round_open from its definition, writing only the wrong ones;
-    how many were wrong. For a database made before the flag existed (`init-db` added the
-    column as false for every row): the open rounds of plans in review are set then, and on
-    a database kept by `refresh_rounds` it finds nothing to write."""
-    plan = Plan.__table__
-    should = (select(open_rounds()).select_from(plan)
-              .where(plan.c.id == ASSIGNMENTS.c.plan_id).scalar_subquery())
-    written = session.connection().execute(
-        update(ASSIGNMENTS).where(ASSIGNMENTS.c.round_open != should)
-        .values(round_open=should))
-    return written.rowcount

@@ -35,6 +35,9 @@ CONTRACT = {
     "/status": {"get"},
     "/me/tasks": {"get"},
     "/reviews/overdue": {"get"},
+    # issue 8: the health probes, outside /api/v1
+    "/healthz": {"get"},
+    "/readyz": {"get"},
 }
 
 
@@ -57,7 +60,7 @@ def test_the_document_lists_every_path_of_the_contract(spec):
     assert paths == CONTRACT
 
 
-def test_every_operation_is_documented_and_needs_a_bearer_token(spec):
+def test_every_operation_is_documented_and_needs_a_bearer_token_but_the_probes(spec):
     assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http",
                                                                "scheme": "bearer"}
     assert spec["security"] == [{"bearer": []}]
@@ -65,6 +68,9 @@ def test_every_operation_is_documented_and_needs_a_bearer_token(spec):
         for method, operation in operations.items():
             if method != "parameters":
                 assert operation.get("summary"), (method, path)
+                probe = path in ("/healthz", "/readyz")
+                assert (operation.get("security") == []) is probe, path
+                assert ("401" in operation["responses"]) is not probe, path
 
 
 @pytest.mark.parametrize(("component", "schema"), [
@@ -181,6 +187,7 @@ OPERATION_IDS = {  # (method, path under /api/v1): the operationId a person woul
     ("get", "/plans/{plan_id}/history/verify"): "verify_history",
     ("get", "/audit"): "list_audit_events",
     ("get", "/audit/export"): "export_audit_events",
+    ("get", "/healthz"): "get_health", ("get", "/readyz"): "get_readiness",
 }
 
 

@@ -1,11 +1,16 @@
 """A plan's history: the timeline of its events, whether its chain verifies, what each sees."""
 
+import re
+
 import pytest
 from sqlalchemy import update
 
 from models import AuditEvent
+from models.db import write_session
+from tests.conftest import SAMPLE_CONTENT
 from tests.web.reading import read
 from web import history
+from workflow import service, users
 
 # What the history says of each step from draft to acknowledged, in order.
 WALK = ["Plan created", "Reviewer assigned", "Sent for review", "Review recorded",
@@ -113,3 +118,34 @@ def test_the_export_links_download_this_plans_events(signed_in, make_plan):
     assert csv.headers["Cache-Control"] == "no-store"
     # and a search of its events, with the audit search's filters
     assert page.link("Search this plan's events") == f"/audit?plan={plan_id}"
+
+
+def details_by_event(response) -> list[tuple[str, list[str]]]:
+    """Each event of the timeline as (its heading, the labels of its details in order)."""
+    page = response.get_data(as_text=True)
+    timeline = page[page.index('<ol class="govuk-list">'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    return [(re.search(r"<h\d[^>]*>([^<]*)</h\d>", item).group(1),
+             re.findall(r'<dt class="govuk-summary-list__key[^"]*">([^<]*)</dt>', item))
+            for item in timeline.split("<li")[1:]]
+
+
+def test_each_detail_of_an_event_is_shown_once(signed_in, make_plan, session_factory,
+                                               people):
+    """An edit's data names the content version it made, which is also the event's own
+    content_version: the history said "Content version" twice for every content change."""
+    plan_id = make_plan("draft")
+    with write_session(session_factory) as session:
+        drafter = users.get_user(session, people["drafter"].username)
+        service.edit_plan(session, drafter, plan_id, title="Export controls, revised",
+                          content={**SAMPLE_CONTENT, "summary": "Changed."})
+    response = signed_in("auditor").get(f"/plans/{plan_id}/history")
+    events = details_by_event(response)
+    assert [title for title, _labels in events] == ["Plan created", "Content changed"]
+    for title, labels in events:
+        assert len(labels) == len(set(labels)), (title, labels)
+    assert dict(events)["Content changed"] == ["Content version", "Title", "Event hash"]
+    assert "Content version 2 Title Export controls, revised" in read(response).text
+    # the creation's data, under translated labels rather than its keys made readable
+    assert dict(events)["Plan created"] == [
+        "To state", "Content version", "Country", "Title", "Workflow", "Event hash"]

@@ -6,6 +6,7 @@ import pytest
 
 from models import utcnow
 from models.db import write_session
+from tests.conftest import SAMPLE_CONTENT
 from tests.web.reading import read
 from web import tasks
 from workflow import service, users
@@ -102,3 +103,29 @@ def test_a_cursor_past_the_end_is_an_empty_page_not_an_error(signed_in, make_pla
     assert response.status_code == 200
     assert "You have nothing to do right now" not in response.text  # not the empty state
     assert read(response).rel("first") == "/"
+
+
+def test_a_reviewer_asked_again_goes_straight_to_the_changes_since_their_review(
+        signed_in, make_plan, session_factory):
+    """Issue 7 part 5: the task leads to "changes since the version I last reviewed"; the
+    changes page leads on to the plan, where the decision is recorded."""
+    plan_id = make_plan("stakeholder_review", title="Export controls 2026")
+    steps = [("reviewer", service.record_review,
+              {"decision": "request_changes", "comment": "Add the customs measures."}),
+             ("drafter", service.fire, {"trigger": "request_changes", "comment": "as asked"}),
+             ("drafter", service.edit_plan, {"content": {**SAMPLE_CONTENT, "summary": "New"}}),
+             ("drafter", service.fire, {"trigger": "submit_for_review"})]
+    for who, operation, arguments in steps:
+        with write_session(session_factory) as session:
+            operation(session, users.get_user(session, who), plan_id, **arguments)
+    reviewer = signed_in("reviewer")
+    page = read(reviewer.get("/"))
+    assert ("THA · Review the changes since version 1, the version you last reviewed"
+            in page.text)
+    diff = page.link("Export controls 2026")
+    assert diff == f"/plans/{plan_id}/versions/1/diff/2"
+    assert read(reviewer.get(diff)).link("Back to the plan") == f"/plans/{plan_id}"
+    # a reviewer who never reviewed it is asked to review the current version, on the plan
+    other = read(signed_in("reviewer2").get("/"))
+    assert "Export controls 2026" not in other.text or \
+        other.link("Export controls 2026") == f"/plans/{plan_id}"

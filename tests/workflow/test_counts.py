@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, text, update
 from models import Plan, ReviewerAssignment, User, utcnow
 from tests.conftest import SAMPLE_CONTENT
 from tests.counts_check import drift
-from workflow import review_rounds, service
+from workflow import service
 from workflow.engine import default_registry
 from workflow.errors import NapflowError
 
@@ -259,23 +259,3 @@ def test_opposite_moves_lock_the_count_rows_in_one_order(engine):
     assert failures == []
     with engine.connect() as conn:
         assert drift(conn) == {}
-
-
-def test_a_database_made_before_the_flag_gets_its_open_rounds_from_init_db(
-        make_plan, call, people, session_factory, engine):
-    """init-db adds round_open as false on every row of an older database; it then sets the
-    open rounds from their plans (review_rounds.refresh_every_round), and only those."""
-    in_review = make_plan("stakeholder_review")
-    approved = make_plan("stakeholder_review")
-    call("reviewer", service.record_review, approved, decision="approve")
-    make_plan("draft")
-    with engine.begin() as conn:  # as the column arrives on a database with assignments
-        conn.execute(update(ReviewerAssignment).values(round_open=False))
-    with session_factory() as session, session.begin():
-        assert review_rounds.refresh_every_round(session) == 1
-    assert flags(session_factory, in_review) == {people["reviewer"].username: True}
-    assert flags(session_factory, approved) == {people["reviewer"].username: False}
-    with engine.connect() as conn:
-        assert drift(conn) == {}
-    with session_factory() as session, session.begin():
-        assert review_rounds.refresh_every_round(session) == 0  # nothing left to set

@@ -3,4 +3,4 @@
 Each module adds its views to the one blueprint (web/blueprint.py) as it is imported.
 """
 
-from web.plans import actions, edit, page, reviewers, versions  # noqa: F401
+from web.plans import actions, edit, lifecycle, page, reviewers, versions  # noqa: F401

@@ -10,7 +10,7 @@ from web.plans.forms import FireForm, SubmissionForm
 from web.plans.page import render_plan
 from web.plans.refusals import show_refusal
 from web.terms import name
-from web.writes import write
+from web.writes import answer_repeat, sent_before, write_once
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, NotFound, UnknownTrigger
@@ -58,6 +58,8 @@ def plan_action(plan_id: int, trigger: str):
     """GET: the step of a trigger that needs a comment or the submission's details. POST:
     fire it, from that step or from the plan page's button."""
     plan = load_plan(db.session(), current_user, plan_id)
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     try:
         needs = needs_of(plan, trigger)
     except UnknownTrigger as err:
@@ -90,10 +92,13 @@ def plan_action(plan_id: int, trigger: str):
     if isinstance(form, SubmissionForm):
         data = {"reference": form.reference.data,
                 "publication_consent": CONSENT[form.publication_consent.data]}
+    page = url_for("web.plan", plan_id=plan_id)
     try:
-        state = write(lambda session: service.fire(
+        # Sent twice, the form fires once: the second send lands on the plan with a note,
+        # rather than on the refusal a fired trigger gets from its new state.
+        written = write_once(form.form_key.data, lambda session: service.fire(
             session, current_user, plan_id, trigger, comment=form.comment.data or None,
-            data=data, if_match=form.etag.data or None).state)
+            data=data, if_match=form.etag.data or None).state, lambda _state: page)
     except NapflowError as err:
         show_refusal(form, err, {"comment": form.comment})
         plan = load_plan(db.session(), current_user, plan_id)
@@ -102,6 +107,8 @@ def plan_action(plan_id: int, trigger: str):
         if isinstance(form, SubmissionForm):
             form.confirmed.data = ""  # back to the answers, to be checked again
         return _step(plan, trigger, form, needs, err.status)
+    if written.repeated:
+        return answer_repeat(written)
     flash(_("Done: %(action)s. The plan is now in the state “%(state)s”.",
-            action=name("trigger", trigger), state=name("state", state)), "success")
-    return redirect(url_for("web.plan", plan_id=plan_id))
+            action=name("trigger", trigger), state=name("state", written.result)), "success")
+    return redirect(page)

@@ -13,7 +13,7 @@ from runtime import db
 from web.blueprint import bp
 from web.plans.forms import EditForm, MeasureForm
 from web.plans.refusals import show_refusal
-from web.writes import write
+from web.writes import answer_repeat, sent_before, write_once
 from workflow import service
 from workflow.access import load_plan
 from workflow.errors import NapflowError, PreconditionFailed, ValidationFailed
@@ -124,6 +124,8 @@ def _page(form: EditForm, plan, status: int = 200, conflict: dict | None = None)
 def plan_edit(plan_id: int):
     session = db.session()
     plan = load_plan(session, current_user, plan_id)
+    if request.method == "POST" and (repeat := sent_before()):
+        return repeat
     state = service.workflow_of(plan).states[plan.state]
     if not (state.editable and current_user.holds_exactly("drafter", plan.country)):
         flash(_("Only a drafter of %(country)s can edit this plan, and only in draft.",
@@ -143,9 +145,12 @@ def plan_edit(plan_id: int):
         return _page(form, plan, 422)
     content, rows = _content(form)
     try:
-        version = write(lambda session: service.edit_plan(
+        # Save pressed twice saves once; the second send is not taken for someone else's
+        # save (the conflict its old ETag would meet).
+        written = write_once(form.form_key.data, lambda session: service.edit_plan(
             session, current_user, plan_id, title=form.title.data, content=content,
-            if_match=form.etag.data, require_if_match=True).content_version)
+            if_match=form.etag.data, require_if_match=True).content_version,
+            lambda _version: url_for("web.plan", plan_id=plan_id))
     except PreconditionFailed:
         return _conflict(form, plan_id)
     except NapflowError as err:
@@ -157,6 +162,9 @@ def plan_edit(plan_id: int):
         row_errors = [entry.errors for entry in form.measures.entries]
         form.measures.errors = row_errors if any(row_errors) else []
         return _page(form, load_plan(db.session(), current_user, plan_id), err.status)
+    if written.repeated:
+        return answer_repeat(written)
+    version = written.result
     if version != _number(form.from_version.data):
         flash(_("Your changes are saved as version %(number)d.", number=version), "success")
     else:

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from web.writes import form_key_field
 from workflow.content import DOMAINS, MEASURE_STATUSES, OBLIGATIONS
 
 OBLIGATION_NAMES = {
@@ -86,6 +87,7 @@ class EditForm(FlaskForm):
     # content version, to show what changed when someone else saved first.
     etag = HiddenField()
     from_version = HiddenField()
+    form_key = form_key_field()  # a form sent twice saves once (web/writes.py)
     add_measure = SubmitField(_l("Add another measure"))
     save = SubmitField(_l("Save changes"))
 
@@ -96,6 +98,7 @@ class FireForm(FlaskForm):
 
     trigger = HiddenField()
     etag = HiddenField()
+    form_key = form_key_field()
     comment = TextAreaField(_l("Comment"), validators=TEXT)
 
 
@@ -115,9 +118,11 @@ class AssignForm(FlaskForm):
     required = BooleanField(_l("Their approval is required before the plan is endorsed"),
                             default=True)
     due = StringField(_l("Due date (optional)"), validators=TEXT)
+    form_key = form_key_field()
 
 
 class ReviewForm(FlaskForm):
     decision = RadioField(_l("Your decision"), choices=options(DECISION_NAMES),
                           validators=[InputRequired(_l("Choose approve or request changes"))])
     comment = TextAreaField(_l("Comment (required to request changes)"), validators=TEXT)
+    form_key = form_key_field()

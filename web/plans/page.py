@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from models import Plan, Review, ReviewerAssignment
 from runtime import db
 from web.blueprint import bp
+from web.plans import lifecycle as diagram
 from web.plans.forms import (
     DECISION_NAMES,
     DOMAIN_NAMES,
@@ -22,6 +23,7 @@ from web.plans.forms import (
     ReviewForm,
 )
 from web.terms import name
+from web.writes import new_key
 from workflow import queries, service
 from workflow.access import committee_only, is_assigned, load_plan
 from workflow.countries import country_name
@@ -133,7 +135,8 @@ def render_plan(plan_id: int, *, status: int = 200, fire_form: FireForm | None =
         assign_form=assign_form, fire_form=fire_form or FireForm(),
         review_form=review_form or (ReviewForm() if reviewing else None),
         mine=next((r for r in reviewers if r.username == current_user.username), None),
-        last_reviewed=last_reviewed, editable=state.editable
+        last_reviewed=last_reviewed, form_key=new_key, diagram=diagram.dot_program() is not None,
+        editable=state.editable
         and current_user.holds_exactly("drafter", plan.country))
     return current_app.make_response((page, status))
 

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.web.plans.conftest import text
+from tests.web.reading import read
 from workflow import service
 
 CONTENT = {
@@ -162,3 +163,19 @@ def test_each_action_says_where_it_takes_the_plan(make_plan, signed_in):
 
     # The trigger sends the plan back; a review's decision of the same name does not.
     assert "Request changes Moves the plan to “Draft”. Your review of version 1" in page
+
+
+@pytest.mark.parametrize("who", ["viewer", "drafter", "auditor"])
+def test_the_plan_page_links_to_its_history_and_the_history_back_to_it(make_plan, signed_in,
+                                                                       who):
+    plan_id = make_plan("stakeholder_review")
+    person = signed_in(who)
+    page = read(person.get(f"/plans/{plan_id}"))
+    history = page.link("History: every event of this plan")
+    assert history == f"/plans/{plan_id}/history"
+    assert page.link("All versions of the content") == f"/plans/{plan_id}/versions"
+    back = person.get(history)
+    assert "Chain verified" in read(back).text
+    # the back link comes before <main>, as GOV.UK places it
+    assert f'<a href="/plans/{plan_id}" class="govuk-back-link">Back to the plan</a>' \
+        in back.get_data(as_text=True)
