@@ -3,17 +3,17 @@ database holding plans and events is dumped with pg_dump and restored with pg_re
 new database, where `napflow audit verify --against` the head published before the dump
 passes; an older dump restored is caught against a newer head, and says it is behind.
 
-PostgreSQL only: the dump and restore are PostgreSQL's own programs, run on whole databases of
-the test's own (created and dropped here, uniquely named, so parallel runs do not collide)."""
+On PostgreSQL the dump and restore are PostgreSQL's own programs, run on whole databases of
+the test's own (created and dropped here, uniquely named, so parallel runs do not collide); on
+SQLite the backup is a copy of the file."""
 
+import sqlite3
 import subprocess
 
 import pytest
 
 from tests.crash.conftest import CLI, server_env
 from tests.scratch_postgres import database_url, libpq_env, scratch_databases, skip_unless
-
-pytestmark = pytest.mark.postgresql
 
 # Argon2 at its cheapest: the demo sets a password for each of its users, and this test is
 # about the log, not about the passwords' cost.
@@ -63,6 +63,7 @@ def events_in(drill, database: str) -> int:
     return int(result.stdout)
 
 
+@pytest.mark.postgresql
 def test_a_restored_backup_verifies_against_the_head_published_before_it(drill):
     drill.pg("createdb", drill.original)
     drill.napflow(drill.original, "init-db")
@@ -90,6 +91,7 @@ def test_a_restored_backup_verifies_against_the_head_published_before_it(drill):
     assert drill.napflow(drill.restored, "audit", "verify", "--against", head).returncode == 0
 
 
+@pytest.mark.postgresql
 def test_an_older_backup_restored_is_caught_against_a_newer_head(drill):
     drill.pg("createdb", drill.original)
     drill.napflow(drill.original, "init-db")
@@ -115,3 +117,24 @@ def test_an_older_backup_restored_is_caught_against_a_newer_head(drill):
         f"{watermark} are missing (an older backup restored, or the newest events removed)")
     # Its own chains are whole: only the published head can tell that it is behind.
     assert drill.napflow(drill.restored_old, "audit", "verify").returncode == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_older_sqlite_copy_is_caught_against_a_newer_head(make_plan, engine, engines,
+                                                            napflow, tmp_path):
+    """The same drill on SQLite, whose backup is a copy of the file (the backup API, which
+    takes the pages written to the WAL as well)."""
+    make_plan("approved")
+    copy = tmp_path / "backup.db"
+    with engine.connect() as conn, sqlite3.connect(copy) as target:
+        conn.connection.dbapi_connection.backup(target)
+    kept = napflow(engine, "audit", "head").output.strip()
+    make_plan("draft", country="VNM")  # the log grows after the backup
+    newer = napflow(engine, "audit", "head").output.strip()
+
+    restored = engines(f"sqlite:///{copy}")
+    assert napflow(restored, "audit", "verify", "--against", kept).exit_code == 0
+    behind = napflow(restored, "audit", "verify", "--against", newer)
+    assert behind.exit_code == 1, behind.output
+    assert f"the log is behind it: it ends at event {kept.split(':')[1]}, the events after " \
+           f"it up to {newer.split(':')[1]} are missing" in behind.output
