@@ -16,12 +16,12 @@ from tests.conftest import PG_URL, REQUIRE_PG
 
 
 def skip_unless(*programs: str) -> None:
-    """Skip (in CI, where NAPFLOW_REQUIRE_POSTGRES=1, fail) when a PostgreSQL client program is
-    missing."""
+    """Skip (in CI, where NAPFLOW_REQUIRE_POSTGRES=1, fail) when a PostgreSQL client program
+    (or curl) is missing."""
     missing = [name for name in programs if shutil.which(name) is None]
     if missing:
-        reason = (f"{', '.join(missing)} not installed (Debian: apt-get install -y "
-                  "postgresql-client)")
+        package = "curl" if missing == ["curl"] else "postgresql-client"
+        reason = f"{', '.join(missing)} not installed (Debian: apt-get install -y {package})"
         if REQUIRE_PG:
             pytest.fail(reason + "; NAPFLOW_REQUIRE_POSTGRES=1 forbids skipping")
         pytest.skip(reason)

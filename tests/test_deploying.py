@@ -60,8 +60,7 @@ def exited(pid: int, within: float) -> bool:
 def site(tmp_path):
     """The test's values for the site block's variables; its database and role dropped after."""
     skip_unless("psql", "createdb", "dropdb", "pg_dump", "pg_restore")
-    if shutil.which("curl") is None:
-        pytest.skip("curl not installed (Debian: apt-get install -y curl)")
+    skip_unless("curl")
     name = unique_name("napflow_deploy")
     values = {**libpq_env(), "DB_NAME": name, "DB_USER": name, "PORT": str(free_port()),
               "WORKERS": "2"}
@@ -119,13 +118,12 @@ def test_every_command_of_the_deploying_section_runs(site, tmp_path):
 def nginx_or_skip() -> str:
     nginx = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-    if nginx is None:
-        reason = "nginx not installed (Debian: apt-get install -y nginx)"
-        if REQUIRE_NGINX:
-            pytest.fail(reason + "; NAPFLOW_REQUIRE_NGINX=1 forbids skipping")
-        pytest.skip(reason)
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed: no certificate for nginx -t to load")
+    for program, found in (("nginx", nginx), ("openssl", shutil.which("openssl"))):
+        if found is None:  # openssl makes the certificate nginx -t loads
+            reason = f"{program} not installed (Debian: apt-get install -y {program})"
+            if REQUIRE_NGINX:
+                pytest.fail(reason + "; NAPFLOW_REQUIRE_NGINX=1 forbids skipping")
+            pytest.skip(reason)
     return nginx
 
 
