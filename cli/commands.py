@@ -20,7 +20,7 @@ from models import Plan, User
 from models.db import write_session
 from workflow import users
 from workflow.audit import verify_all
-from workflow.audit_head import PublishedHead, matches, publish_head
+from workflow.audit_head import PublishedHead, last_event_id, matches, publish_head
 from workflow.audit_scan import PARALLEL_FROM, verify_log
 from workflow.audit_search import EXPORT_FORMATS, AuditFilters, export, search
 from workflow.errors import NapflowError, ValidationFailed
@@ -327,12 +327,23 @@ def audit_verify(plan_id: int | None, published: PublishedHead | None,
             chains, events = chains + 1, events + report.events
         if published is not None and not matches(session, published):
             click.echo(f"audit log BROKEN: the chains up to event {published.watermark} no "
-                       "longer match the published head: history was rewritten or removed")
+                       f"longer match the published head: {_mismatch(session, published)}")
             sys.exit(1)
     seconds = time.perf_counter() - started
     against = f", and it matches {published}" if published else ""
     click.echo(f"audit log intact: {chains} chain(s), {events} event(s) verified{against} "
                f"in {seconds:.2f} s ({events / max(seconds, 1e-9):,.0f} events/s)")
+
+
+def _mismatch(session: Session, published: PublishedHead) -> str:
+    # A log that stops short of the head most often is an older backup restored: say so, and
+    # from which event on, rather than suggest a rewrite the operator would hunt for in vain.
+    last = last_event_id(session)
+    if last < published.watermark:
+        return (f"the log is behind it: it ends at event {last}, the events after it up to "
+                f"{published.watermark} are missing (an older backup restored, or the newest "
+                "events removed)")
+    return "history was rewritten or removed"
 
 
 def _export_filters(options: dict[str, str | None]) -> AuditFilters:

@@ -65,8 +65,14 @@ def publish_head(session: Session) -> PublishedHead:
         # Waits for transactions that already inserted events; SQLite's BEGIN IMMEDIATE
         # (the writing transaction) already excludes every other writer.
         session.execute(text("LOCK TABLE audit_events IN SHARE MODE"))
-    watermark = session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+    watermark = last_event_id(session)
     return PublishedHead(watermark, digest_at(session, watermark))
+
+
+def last_event_id(session: Session) -> int:
+    """The newest event's id (0 for an empty log): below a published head's watermark, the
+    log is behind what was published (an older backup restored, or its newest events cut)."""
+    return session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
 
 
 def matches(session: Session, published: PublishedHead) -> bool:
