@@ -108,6 +108,9 @@ def test_every_command_of_the_deploying_section_runs(site, tmp_path):
     assert output.count('"status":"ready"') + output.count('"status": "ready"') == 3, output
     assert "audit log intact" in output and "and it matches napflow-head-v1:" in output
     assert len(re.findall(r"^\d{4} \(head\)$", output, re.MULTILINE)) == 2, output
+    # the scrape counted the probes answered before it, over both workers
+    assert re.search(r'^napflow_http_requests_total\{.*route="/readyz".*\} [1-9]', output,
+                     re.MULTILINE), output
     lines = [json.loads(line) for line in logged.splitlines()
              if '"request_id": "deploy-check-1"' in line]
     assert [(line["route"], line["status"]) for line in lines
