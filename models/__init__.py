@@ -2,7 +2,7 @@
 
 from models.audit import AuditEvent, SystemChainHead, canonical_json, event_hash
 from models.base import Base, as_utc, isoformat, utcnow
-from models.counts import OpenReviewCount, PlanCount
+from models.counts import OpenReviewCount, OpenReviewTotal, PlanCount
 from models.idempotency import IdempotencyRecord
 from models.plan import GENESIS_HASH, ContentVersion, Plan
 from models.review import DECISIONS, Review, ReviewerAssignment
@@ -21,7 +21,8 @@ from models.user import (
 
 __all__ = [
     "AuditEvent", "SystemChainHead", "canonical_json", "event_hash", "Base", "as_utc",
-    "isoformat", "utcnow", "IdempotencyRecord", "OpenReviewCount", "PlanCount", "GENESIS_HASH",
+    "isoformat", "utcnow", "IdempotencyRecord", "OpenReviewCount", "OpenReviewTotal",
+    "PlanCount", "GENESIS_HASH",
     "ContentVersion", "Plan", "DECISIONS", "Review", "ReviewerAssignment", "TRIED_NAME_LENGTH",
     "SignInAttempts", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
     "ApiToken", "Grant", "GrantHolder", "User", "hash_token", "token_usable",

@@ -1,4 +1,5 @@
-"""Counts the database keeps by triggers: plans by state, open reviews by due day (/status).
+"""Counts the database keeps by triggers: plans by state, open reviews by due day and by
+country (/status).
 
 GET /status answers with the world's counts; counting the plan rows on each call grew with
 the plans (10 ms at a million events) and counting overdue reviews with the reviews in
@@ -57,15 +58,31 @@ class OpenReviewCount(Base):
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+class OpenReviewTotal(Base):
+    """How many open review rounds of a country there are, whatever their due day: the
+    overdue count is this less the rounds due from today on, which are few (a round falls
+    due at most a few weeks after it opens), where the rows before today grow with the
+    years of the log (6,050 day rows at a million events)."""
+
+    __tablename__ = "open_review_totals"
+    __table_args__ = {"info": DERIVED}
+
+    country: Mapped[str] = mapped_column(String(3), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 # The triggers read plans and reviewer_assignments: the count tables are created after them.
 PlanCount.__table__.add_is_dependent_on(Plan.__table__)
 OpenReviewCount.__table__.add_is_dependent_on(ReviewerAssignment.__table__)
+OpenReviewTotal.__table__.add_is_dependent_on(ReviewerAssignment.__table__)
 
 _PLAN_KEY = "country, workflow, state, committee"
 _PLAN_UPSERT = ("INSERT INTO plan_counts ({key}, count) {rows} "
                 "ON CONFLICT ({key}) DO UPDATE SET count = plan_counts.count + excluded.count")
 _REVIEW_UPSERT = ("INSERT INTO open_review_counts (country, due, count) {rows} ON CONFLICT "
                   "(country, due) DO UPDATE SET count = open_review_counts.count + excluded.count")
+_TOTAL_UPSERT = ("INSERT INTO open_review_totals (country, count) {rows} ON CONFLICT (country) "
+                 "DO UPDATE SET count = open_review_totals.count + excluded.count")
 
 
 def _plan_values(row: str, delta: int) -> str:
@@ -74,9 +91,13 @@ def _plan_values(row: str, delta: int) -> str:
             f"{row}.committee_from_seq IS NOT NULL, {delta} WHERE true")
 
 
-def _review_values(row: str, delta: int) -> str:
-    return (f"SELECT country, {row}.due, {delta} FROM plans WHERE plans.id = {row}.plan_id "
+def _review_values(row: str, delta: int, key: str = "country, {row}.due") -> str:
+    return (f"SELECT {key.format(row=row)}, {delta} FROM plans WHERE plans.id = {row}.plan_id "
             f"AND {row}.round_open AND {row}.due IS NOT NULL")
+
+
+def _total_values(row: str, delta: int) -> str:
+    return _review_values(row, delta, key="country")
 
 
 _SQLITE_PLAN_CHANGED = ("OLD.country IS NOT NEW.country OR OLD.workflow IS NOT NEW.workflow OR "
@@ -94,18 +115,23 @@ _SQLITE_PLANS = [
     + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("OLD", -1)) + "; "
     + _PLAN_UPSERT.format(key=_PLAN_KEY, rows=_plan_values("NEW", 1)) + "; END",
 ]
-_SQLITE_REVIEWS = [
-    "CREATE TRIGGER IF NOT EXISTS open_review_counts_insert AFTER INSERT ON "
-    "reviewer_assignments BEGIN " + _REVIEW_UPSERT.format(rows=_review_values("NEW", 1))
-    + "; END",
-    "CREATE TRIGGER IF NOT EXISTS open_review_counts_delete AFTER DELETE ON "
-    "reviewer_assignments BEGIN " + _REVIEW_UPSERT.format(rows=_review_values("OLD", -1))
-    + "; END",
-    "CREATE TRIGGER IF NOT EXISTS open_review_counts_update AFTER UPDATE OF round_open, due, "
-    f"plan_id ON reviewer_assignments WHEN {_SQLITE_REVIEW_CHANGED} BEGIN "
-    + _REVIEW_UPSERT.format(rows=_review_values("OLD", -1)) + "; "
-    + _REVIEW_UPSERT.format(rows=_review_values("NEW", 1)) + "; END",
-]
+
+
+def _sqlite_review_triggers(name: str, upsert: str, values) -> list[str]:
+    """The per-row triggers keeping `name` from reviewer_assignments' open rounds."""
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON reviewer_assignments "
+        f"BEGIN {upsert.format(rows=values('NEW', 1))}; END",
+        f"CREATE TRIGGER IF NOT EXISTS {name}_delete AFTER DELETE ON reviewer_assignments "
+        f"BEGIN {upsert.format(rows=values('OLD', -1))}; END",
+        f"CREATE TRIGGER IF NOT EXISTS {name}_update AFTER UPDATE OF round_open, due, plan_id "
+        f"ON reviewer_assignments WHEN {_SQLITE_REVIEW_CHANGED} BEGIN "
+        f"{upsert.format(rows=values('OLD', -1))}; {upsert.format(rows=values('NEW', 1))}; END",
+    ]
+
+
+_SQLITE_REVIEWS = _sqlite_review_triggers("open_review_counts", _REVIEW_UPSERT, _review_values)
+_SQLITE_TOTALS = _sqlite_review_triggers("open_review_totals", _TOTAL_UPSERT, _total_values)
 
 
 def _postgres_deltas(keyed: str, operation: str) -> str:
@@ -123,6 +149,7 @@ _PG_PLAN_ROWS = ("SELECT country, workflow, state, committee_from_seq IS NOT NUL
                  "{delta} AS delta FROM {rows}")
 _PG_REVIEW_ROWS = ("SELECT plans.country, r.due, {delta} AS delta FROM {rows} r JOIN plans "
                    "ON plans.id = r.plan_id WHERE r.round_open AND r.due IS NOT NULL")
+_PG_TOTAL_ROWS = _PG_REVIEW_ROWS.replace(", r.due,", ",")
 
 
 def _postgres_function(name: str, upsert: str, rows: str, key: str) -> str:
@@ -155,6 +182,10 @@ _POSTGRES_REVIEWS = [
     _postgres_function("open_review_counts", _REVIEW_UPSERT, _PG_REVIEW_ROWS, "country, due"),
     *_postgres_triggers("open_review_counts", "reviewer_assignments"),
 ]
+_POSTGRES_TOTALS = [
+    _postgres_function("open_review_totals", _TOTAL_UPSERT, _PG_TOTAL_ROWS, "country"),
+    *_postgres_triggers("open_review_totals", "reviewer_assignments"),
+]
 
 # A count table created on a database that has rows already starts from them.
 _FILL_PLANS = ("INSERT INTO plan_counts (country, workflow, state, committee, count) "
@@ -163,6 +194,9 @@ _FILL_PLANS = ("INSERT INTO plan_counts (country, workflow, state, committee, co
 _FILL_REVIEWS = ("INSERT INTO open_review_counts (country, due, count) SELECT plans.country, "
                  "r.due, count(*) FROM reviewer_assignments r JOIN plans ON plans.id = r.plan_id "
                  "WHERE r.round_open AND r.due IS NOT NULL GROUP BY 1, 2")
+_FILL_TOTALS = ("INSERT INTO open_review_totals (country, count) SELECT plans.country, count(*) "
+                "FROM reviewer_assignments r JOIN plans ON plans.id = r.plan_id "
+                "WHERE r.round_open AND r.due IS NOT NULL GROUP BY 1")
 
 
 def _listen(table, statements: list[str], dialect: str) -> None:
@@ -172,7 +206,10 @@ def _listen(table, statements: list[str], dialect: str) -> None:
 
 _listen(PlanCount.__table__, _SQLITE_PLANS, "sqlite")
 _listen(OpenReviewCount.__table__, _SQLITE_REVIEWS, "sqlite")
+_listen(OpenReviewTotal.__table__, _SQLITE_TOTALS, "sqlite")
 _listen(PlanCount.__table__, _POSTGRES_PLANS, "postgresql")
 _listen(OpenReviewCount.__table__, _POSTGRES_REVIEWS, "postgresql")
+_listen(OpenReviewTotal.__table__, _POSTGRES_TOTALS, "postgresql")
 event.listen(PlanCount.__table__, "after_create", DDL(_FILL_PLANS))
 event.listen(OpenReviewCount.__table__, "after_create", DDL(_FILL_REVIEWS))
+event.listen(OpenReviewTotal.__table__, "after_create", DDL(_FILL_TOTALS))
