@@ -7,6 +7,7 @@ from models.idempotency import IdempotencyRecord
 from models.plan import GENESIS_HASH, ContentVersion, Plan
 from models.review import DECISIONS, Review, ReviewerAssignment
 from models.sign_in import TRIED_NAME_LENGTH, SignInAttempts
+from models.status_counts import StatusCount, WaitingRole
 from models.user import (
     COUNTRY_ROLES,
     GLOBAL_ROLES,
@@ -24,6 +25,6 @@ __all__ = [
     "isoformat", "utcnow", "IdempotencyRecord", "OpenReviewCount", "OpenReviewTotal",
     "PlanCount", "GENESIS_HASH",
     "ContentVersion", "Plan", "DECISIONS", "Review", "ReviewerAssignment", "TRIED_NAME_LENGTH",
-    "SignInAttempts", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
+    "SignInAttempts", "StatusCount", "WaitingRole", "COUNTRY_ROLES", "GLOBAL_ROLES", "ROLES",
     "ApiToken", "Grant", "GrantHolder", "User", "hash_token", "token_usable",
 ]

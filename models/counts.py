@@ -19,7 +19,7 @@ existing database is filled from its rows in the same step.
 
 from datetime import date
 
-from sqlalchemy import DDL, Boolean, Date, Integer, String, event
+from sqlalchemy import DDL, Boolean, Date, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -51,7 +51,10 @@ class OpenReviewCount(Base):
     that have open reviews, not with the reviews or the log."""
 
     __tablename__ = "open_review_counts"
-    __table_args__ = {"info": DERIVED}
+    # /status sums each country's rows from today on: by this index alone, without reading
+    # each row from the table (SQLite: 3,044 lookups at a million events)
+    __table_args__ = (Index("ix_open_review_counts_ahead", "country", "due", "count"),
+                      {"info": DERIVED})
 
     country: Mapped[str] = mapped_column(String(3), primary_key=True)
     due: Mapped[date] = mapped_column(Date, primary_key=True)

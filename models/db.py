@@ -12,6 +12,7 @@ from sqlalchemy.schema import CreateColumn
 
 from models.audit import canonical_json
 from models.base import Base
+from models.status_counts import sync_waiting_roles
 
 WRITE_LOCK = "napflow_write"
 
@@ -84,6 +85,13 @@ def create_schema(engine: Engine) -> None:
             for index in table.indexes:
                 if index.name not in present:
                     index.create(conn)
+    # The roles each state waits on, which status_counts' triggers read, are the workflow
+    # definitions' (imported here: the models do not otherwise depend on the workflows).
+    from workflow.engine import default_registry
+
+    with engine.begin() as conn:
+        sync_waiting_roles(conn, {(w.key, state, role) for w in default_registry()
+                                  for state in w.states for role in w.waiting_on(state)})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,13 +2,39 @@
 
 from sqlalchemy import Connection, func, select
 
-from models import OpenReviewCount, Plan, PlanCount, ReviewerAssignment
+from models import (
+    OpenReviewCount,
+    OpenReviewTotal,
+    Plan,
+    PlanCount,
+    ReviewerAssignment,
+    StatusCount,
+)
+from workflow.engine import default_registry
 from workflow.review_rounds import open_rounds
+
+
+def status_rows(conn: Connection) -> dict[tuple[str, str, str, str], int]:
+    """status_counts from scratch: every plan in its state and in each role its state waits
+    on (the definitions themselves, not the database's copy), for everyone, and again for
+    the Committee if it sees the plan."""
+    fresh: dict[tuple[str, str, str, str], int] = {}
+    for country, key, state, committee in conn.execute(
+            select(Plan.country, Plan.workflow, Plan.state, Plan.committee_from_seq)):
+        workflow = default_registry().get(key)
+        names = [("state", state)] + [("role", role) for role in (
+            workflow.waiting_on(state) if workflow else ())]
+        for audience in ["all"] + (["committee"] if committee is not None else []):
+            for kind, name in names:
+                fresh[audience, kind, country, name] = fresh.get(
+                    (audience, kind, country, name), 0) + 1
+    return fresh
 
 
 def kept_and_fresh(conn: Connection) -> dict[str, tuple[dict, dict]]:
     """(kept, recomputed) for each thing the database or the service keeps: plan counts,
-    open-review counts (zero rows left out: they may stay) and each assignment's flag."""
+    open-review counts and totals, /status's counts (zero rows left out: they may stay) and
+    each assignment's flag."""
     plans = {
         (c, w, s, bool(k)): n for c, w, s, k, n in conn.execute(
             select(PlanCount.country, PlanCount.workflow, PlanCount.state, PlanCount.committee,
@@ -31,7 +57,19 @@ def kept_and_fresh(conn: Connection) -> dict[str, tuple[dict, dict]]:
             .join(Plan, Plan.id == ReviewerAssignment.plan_id)
             .where(open_rounds(), ReviewerAssignment.due.is_not(None))
             .group_by(Plan.country, ReviewerAssignment.due))})
-    return {"plan counts": plans, "open flags": flags, "open review counts": reviews}
+    totals = (
+        {c: n for c, n in conn.execute(select(OpenReviewTotal.country, OpenReviewTotal.count))
+         if n},
+        {c: n for c, n in conn.execute(
+            select(Plan.country, func.count()).select_from(ReviewerAssignment)
+            .join(Plan, Plan.id == ReviewerAssignment.plan_id)
+            .where(open_rounds(), ReviewerAssignment.due.is_not(None))
+            .group_by(Plan.country))})
+    status = ({(a, k, c, name): n for a, k, c, name, n in conn.execute(
+        select(StatusCount.audience, StatusCount.kind, StatusCount.country, StatusCount.name,
+               StatusCount.count)) if n}, status_rows(conn))
+    return {"plan counts": plans, "open flags": flags, "open review counts": reviews,
+            "open review totals": totals, "status counts": status}
 
 
 def drift(conn: Connection) -> dict[str, tuple[dict, dict]]:

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     false,
     func,
@@ -19,7 +21,6 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
@@ -29,11 +30,12 @@ from models import (
     OpenReviewCount,
     OpenReviewTotal,
     Plan,
-    PlanCount,
     Review,
     ReviewerAssignment,
+    StatusCount,
     User,
 )
+from models.status_counts import COMMITTEE, EVERYONE, ROLE, STATE
 from workflow import queries
 from workflow.access import national_countries, visible_plans
 from workflow.engine import default_registry
@@ -75,68 +77,65 @@ def entered_review():
     return _last_at(AuditEvent.to_state.in_(states), AuditEvent.from_state.not_in(states))
 
 
-def _visible_counts(user: User) -> ColumnElement[bool]:
-    """visible_plans for the kept counts (models/counts.py): the Committee sees the plans
-    it was given, counted apart (PlanCount.committee)."""
-    countries = national_countries(user)
-    if None in countries:
-        return true()
+# Who sees what of the kept counts, as the cached statements' shapes (status_json).
+EVERY_COUNTRY, SOME_COUNTRIES, NO_COUNTRY = "every", "some", "none"
+COUNTRIES = bindparam("countries", expanding=True)
+
+
+def _visible_counts(countries: str, committee: bool) -> ColumnElement[bool]:
+    """visible_plans for the kept counts (models/status_counts.py): the Committee sees the
+    plans it was given, counted apart; a caller who also sees some countries nationally
+    reads those countries' rows for everyone instead (a plan counts in both)."""
+    everyone = StatusCount.audience == EVERYONE
+    if countries == EVERY_COUNTRY:
+        return everyone
     clauses = []
-    if countries:
-        clauses.append(PlanCount.country.in_(sorted(countries)))
-    if user.holds("committee"):
-        clauses.append(PlanCount.committee == true())
+    if countries == SOME_COUNTRIES:
+        clauses.append(and_(everyone, StatusCount.country.in_(COUNTRIES)))
+    if committee:
+        given = StatusCount.audience == COMMITTEE
+        clauses.append(and_(given, StatusCount.country.not_in(COUNTRIES))
+                       if countries == SOME_COUNTRIES else given)
     return or_(*clauses) if clauses else false()
 
 
-def _waiting_roles() -> Select:
-    """(workflow, state, role) for each role a state waits on, from the definitions (which
-    the database does not hold), as rows the counts can be joined to."""
-    rows = [select(literal(w.key).label("workflow"), literal(state).label("state"),
-                   literal(role).label("role"))
-            for w in default_registry() for state in w.states for role in w.waiting_on(state)]
-    if not rows:
-        return select(literal("").label("workflow"), literal("").label("state"),
-                      literal("").label("role")).where(false())
-    return union_all(*rows) if len(rows) > 1 else rows[0]
-
-
-def _overdue_rows(user: User, today: date) -> Select | None:
-    """Open review rounds past their due day, by country: each country's open rounds less
-    those due from today on (models/counts.OpenReviewTotal), so the rows read follow the
-    days ahead, not the years behind. Who has yet to review is national business, so never
-    the Committee's (None: no query)."""
-    countries = national_countries(user)
-    if not countries:
-        return None
+def _overdue_rows(countries: str) -> Select:
+    """Open review rounds past their due day, by country (0 where none are): each country's
+    open rounds less those due from today on (models/counts.OpenReviewTotal), so the rows
+    read follow the days ahead, not the years behind."""
     ahead = (select(func.coalesce(func.sum(OpenReviewCount.count), 0))
              .where(OpenReviewCount.country == OpenReviewTotal.country,
-                    OpenReviewCount.due >= today).scalar_subquery())
+                    OpenReviewCount.due >= bindparam("today")).scalar_subquery())
     query = select(OpenReviewTotal.country, (OpenReviewTotal.count - ahead).label("count"))
-    if None not in countries:
-        query = query.where(OpenReviewTotal.country.in_(sorted(countries)))
-    rows = query.subquery()
-    return select(rows.c.country, rows.c.count).where(rows.c.count > 0)
+    if countries == SOME_COUNTRIES:
+        query = query.where(OpenReviewTotal.country.in_(COUNTRIES))
+    return query
 
 
-def _json_array(dialect: str, query: Select, keys: list[str], order: list[str]) -> ScalarSelect:
+def _json_array(dialect: str, query: Select, keys: list[str], order: list[str],
+                positive: str | None = None) -> ScalarSelect:
     """The rows of `query` as one JSON array of objects, in `order`, written by the
     database: per row, Python would cost more than the database takes to read the row
-    (2,316 rows for the world at a million events). Plain ASCII codes and names, compared
-    byte by byte as Python sorts them (PostgreSQL: the C collation, whatever the
-    database's)."""
-    rows = query.subquery()
+    (2,316 rows for the world at a million events); only those whose `positive` column is
+    above 0, if given (filtered in the aggregate: a WHERE on the row's subquery made
+    SQLite compute the column twice). Plain ASCII codes and names, compared byte by byte
+    as Python sorts them (PostgreSQL: the C collation, whatever the database's)."""
     if dialect == "postgresql":
+        rows = query.subquery()
         array = func.json_agg(aggregate_order_by(
             func.json_build_object(*_pairs(rows, keys)),
             *(rows.c[key].collate("C") for key in order)))
-        return select(cast(func.coalesce(array, literal_column("'[]'::json")), Text)
-                      ).scalar_subquery()
-    # SQLite (3.40 here) has no ORDER BY in an aggregate: the rows come to it in the order
-    # of the subquery (a subquery with ORDER BY under an aggregate is not flattened).
-    ordered = select(rows).order_by(*(rows.c[key] for key in order)).subquery()
-    return select(func.json_group_array(func.json_object(*_pairs(ordered, keys))))\
-        .scalar_subquery()
+    else:
+        # SQLite (3.40 here) has no ORDER BY in an aggregate: the rows come to it in the
+        # order of its subquery (one with ORDER BY under an aggregate is not flattened),
+        # where a GROUP BY of the same columns sorts them once, or an index does.
+        rows = query.order_by(*(query.selected_columns[key] for key in order)).subquery()
+        array = func.json_group_array(func.json_object(*_pairs(rows, keys)))
+    if positive is not None:
+        array = array.filter(rows.c[positive] > 0)
+    if dialect == "postgresql":
+        array = cast(func.coalesce(array, literal_column("'[]'::json")), Text)
+    return select(array).scalar_subquery()
 
 
 def _pairs(rows, keys: list[str]) -> list:
@@ -144,30 +143,39 @@ def _pairs(rows, keys: list[str]) -> list:
     return [part for key in sorted(keys) for part in (literal(key), rows.c[key])]
 
 
+@cache
+def _status_statement(dialect: str, countries: str, committee: bool) -> Select:
+    """status_json's query for one kind of caller, built once: building it cost about as
+    much as running it at 10,000 events."""
+    def counted(kind: str, name: str) -> Select:
+        return (select(StatusCount.country, StatusCount.name.label(name), StatusCount.count)
+                .where(StatusCount.kind == kind, _visible_counts(countries, committee),
+                       StatusCount.count != 0))
+
+    return select(
+        # Who has yet to review is national business, so never the Committee's.
+        literal("[]") if countries == NO_COUNTRY
+        else _json_array(dialect, _overdue_rows(countries), ["country", "count"], ["country"],
+                         positive="count"),
+        _json_array(dialect, counted(STATE, "state"), ["country", "state", "count"],
+                    ["country", "state"]),
+        _json_array(dialect, counted(ROLE, "role"), ["country", "role", "count"],
+                    ["country", "role"]))
+
+
 def status_json(session: Session, user: User, today: date) -> str:
     """GET /status's body, written by the database in one query: visible plans by country
     and state, how many wait on each role, and how many reviews are overdue in each country
     (the reviews themselves: overdue_reviews). Read from the counts the database keeps
-    (models/counts.py): the cost follows the countries and states that have plans, not the
-    plans; and Python handles one string, not a row per country and state."""
-    dialect = session.get_bind().dialect.name
-    visible = (select(PlanCount.country, PlanCount.workflow, PlanCount.state, PlanCount.count)
-               .where(_visible_counts(user), PlanCount.count != 0).subquery())
-    plans = (select(visible.c.country, visible.c.state, func.sum(visible.c.count).label("count"))
-             .group_by(visible.c.country, visible.c.state))
-    roles = _waiting_roles().subquery()
-    waiting = (select(visible.c.country, roles.c.role, func.sum(visible.c.count).label("count"))
-               .join(roles, and_(roles.c.workflow == visible.c.workflow,
-                                 roles.c.state == visible.c.state))
-               .group_by(visible.c.country, roles.c.role))
-    overdue = _overdue_rows(user, today)
-    parts = [
-        _json_array(dialect, overdue, ["country", "count"], ["country"])
-        if overdue is not None else literal("[]"),
-        _json_array(dialect, plans, ["country", "state", "count"], ["country", "state"]),
-        _json_array(dialect, waiting, ["country", "role", "count"], ["country", "role"]),
-    ]
-    found = session.execute(select(*parts)).one()
+    (models/counts.py, models/status_counts.py), each answer row a row: the cost follows
+    the countries and states that have plans, not the plans; and Python handles one
+    string, not a row per country and state."""
+    seen = national_countries(user)
+    countries = (EVERY_COUNTRY if None in seen else SOME_COUNTRIES if seen else NO_COUNTRY)
+    statement = _status_statement(session.get_bind().dialect.name, countries,
+                                  countries != EVERY_COUNTRY and user.holds("committee"))
+    found = session.execute(statement, {"today": today, "countries": sorted(seen)}
+                            if countries == SOME_COUNTRIES else {"today": today}).one()
     return '{{"overdue":{},"plans":{},"waiting":{}}}'.format(*found)
 
 
