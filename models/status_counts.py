@@ -14,7 +14,7 @@ changed. The triggers follow plan_counts' (same locking order on PostgreSQL, per
 SQLite).
 """
 
-from sqlalchemy import Connection, Integer, String, delete, insert, select, text
+from sqlalchemy import Connection, Integer, String, Text, delete, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -60,15 +60,15 @@ class StatusCount(Base):
     country: Mapped[str] = mapped_column(String(3), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # the row as /status writes it, kept with the count: writing JSON per row on each call
+    # cost more than reading the row
+    body: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 StatusCount.__table__.add_is_dependent_on(Plan.__table__)
 StatusCount.__table__.add_is_dependent_on(WaitingRole.__table__)
 
 _KEY = "audience, kind, country, name"
-_UPSERT = ("INSERT INTO status_counts (audience, kind, country, name, count) {rows} "
-           "ON CONFLICT (audience, kind, country, name) "
-           "DO UPDATE SET count = status_counts.count + excluded.count")
 # Each plans row of {rows} counts once in its state and once per role its state waits on,
 # for everyone, and again for the Committee if it sees the plan. {rows} is a table on
 # PostgreSQL (a transition table, plans), a one-row subquery of NEW or OLD on SQLite.
@@ -80,35 +80,52 @@ _ROWS = (
     "JOIN waiting_roles w ON w.workflow = p.workflow AND w.state = p.state) AS k "
     f"JOIN (SELECT '{EVERYONE}' AS audience, false AS only_seen "
     f"UNION ALL SELECT '{COMMITTEE}', true) AS a ON k.seen OR NOT a.only_seen")
+
+
+def body(dialect: str, count: str, row: str = "") -> str:
+    """The SQL of a row's `body`: the row as /status writes it, {"count", "country", and
+    "state" or "role" (the kind)}, keys in order; the kind's name is the key."""
+    fields = f"'count', {count}, 'country', {row}country, {row}kind, {row}name"
+    return f"json_build_object({fields})::text" if dialect == "postgresql" else (
+        f"json_object({fields})")
+
+
+def _upsert(dialect: str, rows: str) -> str:
+    """Add `rows` (audience, kind, country, name, delta) to the counts, each body written
+    anew. (PostgreSQL names the columns of the summed rows here; SQLite 3.40 cannot.)"""
+    postgres = dialect == "postgresql"
+    return (f"INSERT INTO status_counts ({_KEY}, count, body) SELECT {_KEY}, delta, "
+            f"{body(dialect, 'delta')} FROM ({rows}) AS r "
+            f"{f'({_KEY}, delta) ' if postgres else 'WHERE true '}ON CONFLICT ({_KEY}) "
+            "DO UPDATE SET count = status_counts.count + excluded.count, body = "
+            + body(dialect, "status_counts.count + excluded.count", "excluded."))
+
+
 _POSTGRES = [
-    _postgres_function("status_counts", _UPSERT, _ROWS, _KEY),
+    # _postgres_function formats {rows} with the statement's rows, summed per key in key
+    # order (the locking order); a row of that order stays in it through _upsert's SELECT.
+    _postgres_function("status_counts", _upsert("postgresql", "{rows}"), _ROWS, _KEY),
     *_postgres_triggers("status_counts", "plans"),
 ]
 
 
-def _sqlite_rows(row: str, delta: int) -> str:
-    # SQLite needs a WHERE on an INSERT ... SELECT before ON CONFLICT (its parser's ambiguity).
+def _sqlite_upsert(row: str, delta: int) -> str:
     plan = (f"(SELECT {row}.country AS country, {row}.workflow AS workflow, {row}.state AS "
             f"state, {row}.committee_from_seq AS committee_from_seq)")
-    return _ROWS.format(rows=plan, delta=delta) + " WHERE true"
+    return _upsert("sqlite", _ROWS.format(rows=plan, delta=delta))
 
 
 _SQLITE = [
     "CREATE TRIGGER IF NOT EXISTS status_counts_insert AFTER INSERT ON plans BEGIN "
-    + _UPSERT.format(rows=_sqlite_rows("NEW", 1)) + "; END",
+    f"{_sqlite_upsert('NEW', 1)}; END",
     "CREATE TRIGGER IF NOT EXISTS status_counts_delete AFTER DELETE ON plans BEGIN "
-    + _UPSERT.format(rows=_sqlite_rows("OLD", -1)) + "; END",
+    f"{_sqlite_upsert('OLD', -1)}; END",
     "CREATE TRIGGER IF NOT EXISTS status_counts_update AFTER UPDATE OF country, workflow, "
     f"state, committee_from_seq ON plans WHEN {_SQLITE_PLAN_CHANGED} BEGIN "
-    + _UPSERT.format(rows=_sqlite_rows("OLD", -1)) + "; "
-    + _UPSERT.format(rows=_sqlite_rows("NEW", 1)) + "; END",
+    f"{_sqlite_upsert('OLD', -1)}; {_sqlite_upsert('NEW', 1)}; END",
 ]
 _listen(StatusCount.__table__, _SQLITE, "sqlite")
 _listen(StatusCount.__table__, _POSTGRES, "postgresql")
-
-# Every plan counted from scratch, as the triggers count them one by one.
-_FILL = (f"INSERT INTO status_counts ({_KEY}, count) SELECT {_KEY}, sum(delta) FROM ("
-         + _ROWS.format(rows="plans", delta=1) + f") AS d GROUP BY {_KEY}")
 
 
 def sync_waiting_roles(conn: Connection, roles: set[tuple[str, str, str]]) -> bool:
@@ -124,6 +141,8 @@ def sync_waiting_roles(conn: Connection, roles: set[tuple[str, str, str]]) -> bo
         conn.execute(insert(WaitingRole), [{"workflow": w, "state": s, "role": r}
                                            for w, s, r in sorted(roles)])
     conn.execute(delete(StatusCount))
-    conn.execute(text(_FILL))
+    # every plan counted from scratch, as the triggers count them one by one
+    conn.execute(text(_upsert(conn.dialect.name, f"SELECT {_KEY}, sum(delta) AS delta FROM ("
+                              + _ROWS.format(rows="plans", delta=1) + f") AS d GROUP BY {_KEY}")))
     return True
 

@@ -1,5 +1,7 @@
 """What the kept counts and review flags should be, recomputed from scratch, for the tests."""
 
+import json
+
 from sqlalchemy import Connection, func, select
 
 from models import (
@@ -65,9 +67,12 @@ def kept_and_fresh(conn: Connection) -> dict[str, tuple[dict, dict]]:
             .join(Plan, Plan.id == ReviewerAssignment.plan_id)
             .where(open_rounds(), ReviewerAssignment.due.is_not(None))
             .group_by(Plan.country))})
-    status = ({(a, k, c, name): n for a, k, c, name, n in conn.execute(
+    # each row with its body, the row as /status writes it
+    status = ({(a, k, c, name): (n, json.loads(body)) for a, k, c, name, n, body in conn.execute(
         select(StatusCount.audience, StatusCount.kind, StatusCount.country, StatusCount.name,
-               StatusCount.count)) if n}, status_rows(conn))
+               StatusCount.count, StatusCount.body)) if n},
+              {(a, k, c, name): (n, {"count": n, "country": c, k: name})
+               for (a, k, c, name), n in status_rows(conn).items()})
     return {"plan counts": plans, "open flags": flags, "open review counts": reviews,
             "open review totals": totals, "status counts": status}
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     cast,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -99,68 +98,77 @@ def _visible_counts(countries: str, committee: bool) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def _overdue_rows(countries: str) -> Select:
+def _overdue_rows(dialect: str, countries: str) -> Select:
     """Open review rounds past their due day, by country (0 where none are): each country's
     open rounds less those due from today on (models/counts.OpenReviewTotal), so the rows
     read follow the days ahead, not the years behind."""
-    ahead = (select(func.coalesce(func.sum(OpenReviewCount.count), 0))
+    ahead = (select(func.coalesce(func.sum(OpenReviewCount.count), 0).label("n"))
              .where(OpenReviewCount.country == OpenReviewTotal.country,
-                    OpenReviewCount.due >= bindparam("today")).scalar_subquery())
-    query = select(OpenReviewTotal.country, (OpenReviewTotal.count - ahead).label("count"))
+                    OpenReviewCount.due >= bindparam("today")))
+    if dialect == "postgresql":
+        # LATERAL: the sum is a column, which PostgreSQL would otherwise compute again for
+        # each use of it (the filter and the object); SQLite has no LATERAL, and computes
+        # it once, in the subquery the aggregate reads
+        ahead = ahead.lateral()
+        query = (select(OpenReviewTotal.country, (OpenReviewTotal.count - ahead.c.n)
+                        .label("count")).join(ahead, true()))
+    else:
+        query = select(OpenReviewTotal.country,
+                       (OpenReviewTotal.count - ahead.scalar_subquery()).label("count"))
     if countries == SOME_COUNTRIES:
         query = query.where(OpenReviewTotal.country.in_(COUNTRIES))
     return query
 
 
-def _json_array(dialect: str, query: Select, keys: list[str], order: list[str],
-                positive: str | None = None) -> ScalarSelect:
-    """The rows of `query` as one JSON array of objects, in `order`, written by the
-    database: per row, Python would cost more than the database takes to read the row
-    (2,316 rows for the world at a million events); only those whose `positive` column is
-    above 0, if given (filtered in the aggregate: a WHERE on the row's subquery made
-    SQLite compute the column twice). Plain ASCII codes and names, compared byte by byte
-    as Python sorts them (PostgreSQL: the C collation, whatever the database's)."""
+def _joined(dialect: str, query: Select, order: list[str], body=None,
+            positive: str | None = None) -> ScalarSelect:
+    """The JSON objects of `query`'s rows (its column `body`, or what `body` makes of its
+    columns) joined by commas, in `order`, by the database: per row, Python would cost more
+    than the database takes to read the row (2,316 rows for the world at a million
+    events); only the rows whose `positive` column is above 0, if given (filtered in the
+    aggregate: a WHERE on the rows' subquery made SQLite compute the column twice). NULL
+    if there are none. Plain ASCII codes and names, compared byte by byte as Python sorts
+    them (PostgreSQL: the C collation, whatever the database's)."""
     if dialect == "postgresql":
         rows = query.subquery()
-        array = func.json_agg(aggregate_order_by(
-            func.json_build_object(*_pairs(rows, keys)),
-            *(rows.c[key].collate("C") for key in order)))
+        joined = func.string_agg(body(rows) if body else rows.c.body, aggregate_order_by(
+            literal_column("','"), *(rows.c[key].collate("C") for key in order)))
     else:
         # SQLite (3.40 here) has no ORDER BY in an aggregate: the rows come to it in the
         # order of its subquery (one with ORDER BY under an aggregate is not flattened),
-        # where a GROUP BY of the same columns sorts them once, or an index does.
+        # given by the key's b-tree (status_counts) or the primary key (the overdue rows).
         rows = query.order_by(*(query.selected_columns[key] for key in order)).subquery()
-        array = func.json_group_array(func.json_object(*_pairs(rows, keys)))
+        joined = func.group_concat(body(rows) if body else rows.c.body, literal_column("','"))
     if positive is not None:
-        array = array.filter(rows.c[positive] > 0)
-    if dialect == "postgresql":
-        array = cast(func.coalesce(array, literal_column("'[]'::json")), Text)
-    return select(array).scalar_subquery()
+        joined = joined.filter(rows.c[positive] > 0)
+    return select(joined).scalar_subquery()
 
 
-def _pairs(rows, keys: list[str]) -> list:
-    """json_object's arguments: each key and its column, keys sorted as Flask writes them."""
-    return [part for key in sorted(keys) for part in (literal(key), rows.c[key])]
+def _overdue_body(dialect: str):
+    def body(rows):
+        fields = (literal_column("'count'"), rows.c.count,
+                  literal_column("'country'"), rows.c.country)
+        return (cast(func.json_build_object(*fields), Text) if dialect == "postgresql"
+                else func.json_object(*fields))
+    return body
 
 
 @cache
 def _status_statement(dialect: str, countries: str, committee: bool) -> Select:
     """status_json's query for one kind of caller, built once: building it cost about as
     much as running it at 10,000 events."""
-    def counted(kind: str, name: str) -> Select:
-        return (select(StatusCount.country, StatusCount.name.label(name), StatusCount.count)
+    def counted(kind: str) -> Select:
+        return (select(StatusCount.country, StatusCount.name, StatusCount.body)
                 .where(StatusCount.kind == kind, _visible_counts(countries, committee),
                        StatusCount.count != 0))
 
     return select(
         # Who has yet to review is national business, so never the Committee's.
-        literal("[]") if countries == NO_COUNTRY
-        else _json_array(dialect, _overdue_rows(countries), ["country", "count"], ["country"],
-                         positive="count"),
-        _json_array(dialect, counted(STATE, "state"), ["country", "state", "count"],
-                    ["country", "state"]),
-        _json_array(dialect, counted(ROLE, "role"), ["country", "role", "count"],
-                    ["country", "role"]))
+        literal_column("NULL") if countries == NO_COUNTRY
+        else _joined(dialect, _overdue_rows(dialect, countries), ["country"],
+                     body=_overdue_body(dialect), positive="count"),
+        _joined(dialect, counted(STATE), ["country", "name"]),
+        _joined(dialect, counted(ROLE), ["country", "name"]))
 
 
 def status_json(session: Session, user: User, today: date) -> str:
@@ -176,7 +184,8 @@ def status_json(session: Session, user: User, today: date) -> str:
                                   countries != EVERY_COUNTRY and user.holds("committee"))
     found = session.execute(statement, {"today": today, "countries": sorted(seen)}
                             if countries == SOME_COUNTRIES else {"today": today}).one()
-    return '{{"overdue":{},"plans":{},"waiting":{}}}'.format(*found)
+    return '{{"overdue":[{}],"plans":[{}],"waiting":[{}]}}'.format(
+        *(joined or "" for joined in found))
 
 
 def status(session: Session, user: User, today: date) -> dict[str, Any]:
