@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
-from models import Plan, ReviewerAssignment, User, utcnow
+from models import Plan, ReviewerAssignment, User, WaitingRole, utcnow
+from models.db import create_schema
+from models.status_counts import sync_waiting_roles
 from tests.conftest import SAMPLE_CONTENT
 from tests.counts_check import drift
 from workflow import review_rounds, service
@@ -279,3 +281,53 @@ def test_a_database_made_before_the_flag_gets_its_open_rounds_from_init_db(
         assert drift(conn) == {}
     with session_factory() as session, session.begin():
         assert review_rounds.refresh_every_round(session) == 0  # nothing left to set
+
+
+def _as_made_by_main_before_status_counts(conn) -> None:
+    """Drop what /status's kept rows added (status_counts and waiting_roles, with the
+    triggers that keep them, and open_review_totals), as on a database made before."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("DROP FUNCTION napflow_status_counts() CASCADE"))
+        conn.execute(text("DROP FUNCTION napflow_open_review_totals() CASCADE"))
+    else:
+        for table in ("status_counts", "open_review_totals"):
+            for operation in ("insert", "delete", "update"):
+                conn.execute(text(f"DROP TRIGGER {table}_{operation}"))
+    for table in ("status_counts", "waiting_roles", "open_review_totals"):
+        conn.execute(text(f"DROP TABLE {table}"))
+
+
+def test_an_older_database_gets_the_status_counts_from_its_plans_at_init_db(
+        make_plan, call, engine, session_factory):
+    """create_schema (init-db) makes the tables on a database that has plans and open
+    rounds: they start from its rows, and the triggers keep them from then on."""
+    in_review = make_plan("stakeholder_review")
+    make_plan("submitted")
+    make_plan("draft", country="VNM")
+    with engine.begin() as conn:
+        _as_made_by_main_before_status_counts(conn)
+    create_schema(engine)
+    with engine.connect() as conn:
+        assert drift(conn) == {}
+        assert conn.scalar(text("SELECT count(*) FROM status_counts WHERE count > 0")) > 0
+        assert conn.scalar(text("SELECT sum(count) FROM open_review_totals")) >= 1
+    call("drafter", service.fire, in_review, "request_changes", comment="more")
+    with engine.connect() as conn:
+        assert drift(conn) == {}
+
+
+def test_new_waiting_roles_count_every_plan_again(make_plan, engine):
+    """The roles are the definitions': when the database's copy differs (the definitions
+    changed), create_schema writes them and counts every plan again, and only then."""
+    make_plan("national_approval")
+    make_plan("submitted", country="VNM")
+    with engine.begin() as conn:
+        conn.execute(delete(WaitingRole).where(WaitingRole.role == "approver"))
+        conn.execute(text("UPDATE status_counts SET count = 0 WHERE kind = 'state'"))
+        assert drift(conn) != {}
+    create_schema(engine)
+    with engine.connect() as conn:
+        assert drift(conn) == {}
+    with engine.begin() as conn:
+        assert not sync_waiting_roles(conn, {tuple(r) for r in conn.execute(
+            select(WaitingRole.workflow, WaitingRole.state, WaitingRole.role))})
