@@ -1,12 +1,15 @@
 """Whom plans wait on, the overview's overdue reviews by a given day, and the tasks' facts."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import or_, select
 
 from models import AuditEvent, Plan, as_utc, isoformat, utcnow
+from models.db import write_session
 from workflow import overview, service, tasks, users
+from workflow.access import visible_plans
 from workflow.engine import default_registry
 
 WAITING_ON = [  # (state of nap-1540, the roles a plan there waits on)
@@ -173,3 +176,32 @@ def test_a_review_and_a_transition_on_one_plan_at_one_moment_page_review_first(
         second = tasks.my_tasks(session, user, today, after=first.next_after, limit=1)
         assert [t["kind"] for t in first.items + second.items] == ["review", "transition"]
         assert second.next_after is None
+
+
+def test_status_is_what_the_visible_plans_give_in_pythons_order(make_plan, session_factory,
+                                                               people):
+    """status() for every kind of caller, and for a Committee member who also sees one
+    country nationally (its plans counted once), is its recomputation from the plans the
+    caller sees (visible_plans), rows in Python's order, as the database wrote them."""
+    for state in STATES:
+        make_plan(state)
+        make_plan(state, country="VNM")
+    make_plan("submitted", country="VNM")
+    with write_session(session_factory) as session:
+        users.add_user(session, "test", "committee-and-tha", ["committee", "viewer:THA"])
+    names = [people[who].username for who in ["drafter", "vnm_viewer", "committee",
+                                               "global_auditor", "reviewer"]]
+    with session_factory() as session:
+        for name in [*names, "committee-and-tha"]:
+            user = users.get_user(session, name)
+            seen = session.execute(select(Plan.country, Plan.workflow, Plan.state)
+                                   .where(visible_plans(user))).all()
+            states = Counter((country, state) for country, _, state in seen)
+            roles = Counter((country, role) for country, key, state in seen
+                            for role in default_registry().get(key).waiting_on(state))
+            found = overview.status(session, user, utcnow().date())
+            assert found["plans"] == [{"country": c, "state": s, "count": n}
+                                      for (c, s), n in sorted(states.items())], name
+            assert found["waiting"] == [{"country": c, "role": r, "count": n}
+                                        for (c, r), n in sorted(roles.items())], name
+            assert found["plans"], name
