@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     ScalarSelect,
     Select,
     Text,
@@ -104,7 +105,7 @@ def _overdue_rows(dialect: str, countries: str) -> Select:
     read follow the days ahead, not the years behind."""
     ahead = (select(func.coalesce(func.sum(OpenReviewCount.count), 0).label("n"))
              .where(OpenReviewCount.country == OpenReviewTotal.country,
-                    OpenReviewCount.due >= bindparam("today")))
+                    OpenReviewCount.due >= bindparam("today", type_=Date)))
     if dialect == "postgresql":
         # LATERAL: the sum is a column, which PostgreSQL would otherwise compute again for
         # each use of it (the filter and the object); SQLite has no LATERAL, and computes
