@@ -33,6 +33,7 @@ from bench.run import BIN, PG_URL, postgres_schema  # noqa: E402
 from demo import scale as demo_scale  # noqa: E402
 from models import AuditEvent, Base, Plan, as_utc  # noqa: E402
 from models.db import create_schema, make_engine  # noqa: E402
+from runtime import schema  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SMALL = 10_000
@@ -65,10 +66,10 @@ def cached_sqlite(events: int) -> tuple[str, dict]:
 
 
 def bring_up_to_date(url: str) -> None:
-    """Create the tables, columns and indexes the models gained since the database was
-    filled, as `napflow init-db` does (a new kept table starts from the rows there)."""
+    """Bring the database to head by the migrations, as `napflow init-db` does (a new kept
+    table starts from the rows there)."""
     engine = make_engine(url)
-    create_schema(engine)
+    schema.upgrade(engine)
     if engine.dialect.name == "postgresql":
         # As autovacuum would by now (the test server here runs without it): a table just
         # made has no statistics, and the count tables' upserts leave dead rows and pages
@@ -268,7 +269,11 @@ def report(name: str, sizes: list[int], urls: list[str], metas: list[dict]) -> N
     print(f"  {'request':<44} {'caller':<13} {'ms small':>9} {'ms large':>9} {'ratio':>6}"
           f" {'CPU small':>9} {'CPU large':>9} {'ratio':>6}  {'items':>11}  {'ratio/item':>10}")
     tokens = [[meta["tokens"][user] for meta in metas] for _, user, _ in asked[0]]
-    for i, (what, user, _) in enumerate(asked[0]):
+    # BENCH_SCALE_REQUESTS=/status measures only the requests whose path holds it
+    wanted = os.environ.get("BENCH_SCALE_REQUESTS", "")
+    for i, (what, user, path) in enumerate(asked[0]):
+        if wanted not in path:
+            continue
         paths = [found[i][2] for found in asked]
         small, large = alternately(clients, servers, paths, tokens[i])
         line(what, user, small, large)
@@ -281,6 +286,8 @@ def report(name: str, sizes: list[int], urls: list[str], metas: list[dict]) -> N
     print(f"  (CPU: this process's and its PostgreSQL backends'; load average now "
           f"{os.getloadavg()[0]:.1f})")
     for size, url, meta in zip(sizes, urls, metas, strict=True):
+        if wanted:  # a few requests measured again: not the whole log verified again
+            break
         build = meta.get(f"{name.lower()}_build")
         built = (f"built in {sum(build.values()):.0f} s ("
                  + ", ".join(f"{k} {v:.0f} s" for k, v in build.items()) + ")"
@@ -299,7 +306,8 @@ def line(what: str, user: str, small: Cost, large: Cost) -> None:
 
 
 def main() -> None:
-    """BENCH_SCALE_ONLY=sqlite|postgresql runs one database; BENCH_SCALE_PG_KEEP=1 keeps the
+    """BENCH_SCALE_ONLY=sqlite|postgresql runs one database; BENCH_SCALE_REQUESTS=/status
+    only the requests whose path holds it; BENCH_SCALE_PG_KEEP=1 keeps the
     filled PostgreSQL schemas (their names printed), BENCH_SCALE_PG_SCHEMAS=small,large
     measures those again instead of filling new ones (a fill copies a million rows)."""
     large = int(os.environ.get("BENCH_SCALE", "1000000"))

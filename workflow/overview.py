@@ -103,9 +103,20 @@ def _overdue_rows(dialect: str, countries: str) -> Select:
     """Open review rounds past their due day, by country (0 where none are): each country's
     open rounds less those due from today on (models/counts.OpenReviewTotal), so the rows
     read follow the days ahead, not the years behind."""
+    today = bindparam("today", type_=Date)
+    if dialect == "postgresql" and countries == EVERY_COUNTRY:
+        # Every country's rows ahead in one scan, summed by one hash aggregate and joined to
+        # the totals by a hash join: 193 index lookups, each summed apart, cost a third more
+        # (1.8 against 1.3 ms at a million events, 2,964 rows ahead).
+        ahead = (select(OpenReviewCount.country, func.sum(OpenReviewCount.count).label("n"))
+                 .where(OpenReviewCount.due >= today).group_by(OpenReviewCount.country)
+                 .subquery())
+        return (select(OpenReviewTotal.country,
+                       (OpenReviewTotal.count - func.coalesce(ahead.c.n, 0)).label("count"))
+                .outerjoin(ahead, ahead.c.country == OpenReviewTotal.country))
     ahead = (select(func.coalesce(func.sum(OpenReviewCount.count), 0).label("n"))
              .where(OpenReviewCount.country == OpenReviewTotal.country,
-                    OpenReviewCount.due >= bindparam("today", type_=Date)))
+                    OpenReviewCount.due >= today))
     if dialect == "postgresql":
         # LATERAL: the sum is a column, which PostgreSQL would otherwise compute again for
         # each use of it (the filter and the object); SQLite has no LATERAL, and computes
