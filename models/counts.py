@@ -57,7 +57,9 @@ class OpenReviewTotal(Base):
     __tablename__ = "open_review_totals"
     __table_args__ = {"info": DERIVED}
 
-    country: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # in /status's order on PostgreSQL too (models/status_counts.bytewise)
+    country: Mapped[str] = mapped_column(
+        String(3).with_variant(String(3, collation="C"), "postgresql"), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 

@@ -10,7 +10,10 @@ for everyone and for the Committee) with its JSON body, kept by triggers on plan
 SQLite, per statement over transition tables on PostgreSQL, upserted in key order);
 open_review_totals holds each country's open review rounds, kept by triggers on
 reviewer_assignments; ix_open_review_counts_ahead covers the sum of the rounds due from today
-on. plan_counts, which /status read before, is read by nothing now: it and its triggers go.
+on. On PostgreSQL the countries and names compare byte by byte (the C collation) and
+ix_status_counts_rows holds each row's count and body, so /status reads its rows in order
+from that index alone. plan_counts, which /status read before, is read by nothing now: it
+and its triggers go.
 The SQL is copied from the models as they are at this revision; the models' triggers must
 stay equal to these (tests/migrations/test_same_schema.py).
 
@@ -244,6 +247,13 @@ POSTGRES_FILL_STATUS = (
 )
 
 
+def bytewise(length: int) -> sa.String:
+    # PostgreSQL: the C collation, so that the key's order is /status's (byte order)
+    if op.get_bind().dialect.name == "postgresql":
+        return sa.String(length=length, collation="C")
+    return sa.String(length=length)
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.create_table(
@@ -257,8 +267,8 @@ def upgrade() -> None:
         "status_counts",
         sa.Column("audience", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("country", sa.String(length=3), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("country", bytewise(3), nullable=False),
+        sa.Column("name", bytewise(64), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint(
@@ -266,9 +276,17 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+    if dialect == "postgresql":
+        op.create_index(
+            "ix_status_counts_rows",
+            "status_counts",
+            ["audience", "kind", "country", "name"],
+            unique=False,
+            postgresql_include=["count", "body"],
+        )
     op.create_table(
         "open_review_totals",
-        sa.Column("country", sa.String(length=3), nullable=False),
+        sa.Column("country", bytewise(3), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("country", name=op.f("pk_open_review_totals")),
     )

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
 
+from migrations.autogenerate import options
 from models import Base
 from runtime import schema
 
@@ -64,7 +65,8 @@ def routines(connection: Connection) -> dict[str, list[tuple]]:
 
 
 def differences(connection: Connection) -> list:
-    return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    context = MigrationContext.configure(connection, opts=options(connection.dialect.name))
+    return compare_metadata(context, Base.metadata)
 
 
 def test_the_migrations_and_the_models_build_the_same_schema(new_database, engines):
