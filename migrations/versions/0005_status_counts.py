@@ -13,9 +13,8 @@ reviewer_assignments; ix_open_review_counts_ahead covers the sum of the rounds d
 on. On PostgreSQL the countries and names compare byte by byte (the C collation) and
 ix_status_counts_rows holds each row's count and body, so /status reads its rows in order
 from that index alone. plan_counts, which /status read before, is read by nothing now: it
-and its triggers go.
-The SQL is copied from the models as they are at this revision; the models' triggers must
-stay equal to these (tests/migrations/test_same_schema.py).
+and its triggers go. The SQL is copied from the models as they are at this revision; the
+models' triggers must stay equal to these (tests/migrations/test_same_schema.py).
 
 Which roles a state waits on is the workflow definitions' (code), which a migration cannot
 know: waiting_roles is made empty here, so status_counts starts with the state rows of every
@@ -296,7 +295,8 @@ def upgrade() -> None:
         ["country", "due", "count"],
         unique=False,
     )
-    # Filled before the triggers exist, so every row is counted once.
+    # Filled before the triggers exist, so every row is counted once; status_counts gets the
+    # state rows (its role rows join waiting_roles, empty until the roles' copy: see above).
     op.execute(FILL_TOTALS)
     op.execute(SQLITE_FILL_STATUS if dialect == "sqlite" else POSTGRES_FILL_STATUS)
     triggers = {
