@@ -49,8 +49,8 @@ def test_readyz_is_503_until_the_schema_is_upgraded(client, engine):
     assert response.status_code == 503
     body = response.get_json()
     assert body["code"] == "schema_not_at_head"
-    assert body["detail"] == ("the database is at 0002, this napflow needs 0003: run "
-                              "`napflow db upgrade`")
+    assert body["detail"] == (f"the database is at 0002, this napflow needs {schema.head()}: "
+                              "run `napflow db upgrade`")
     assert client.get("/readyz").status_code == 200
 
 
