@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import RefusalsPlugin, problem_response
+from runtime.db import timed_out
+from runtime.logs import SANE_REQUEST_ID, current_request_id
 from workflow.content import flatten_errors
 from workflow.errors import NapflowError
 from workflow.terms import Term
@@ -34,7 +36,8 @@ def problem_codes() -> list[str]:
     """Every `code` a problem can carry: napflow's refusals and the HTTP errors'."""
     from api.health import READINESS_CODES
 
-    found = set(HTTP_CODES.values()) | {"internal_error", "error"} | set(READINESS_CODES)
+    found = (set(HTTP_CODES.values()) | {"internal_error", "error", "statement_timeout"}
+             | set(READINESS_CODES))
     classes: list[type[NapflowError]] = [NapflowError]
     while classes:
         cls = classes.pop()
@@ -60,12 +63,18 @@ class ProblemSchema(Schema):
         "description": "invalid_transition: the triggers of that state"})
     triggers = fields.List(term("Trigger"), metadata={
         "description": "unknown_trigger: the workflow's triggers"})
+    request_id = fields.String(validate=validate.Regexp(f"^{SANE_REQUEST_ID.pattern}$"), metadata={
+        "description": "The request's id, as in its X-Request-ID response header (quote it "
+                       "when reporting a problem; the server's log line for it carries it)"})
 
 
 def problem(status: int, code: str, title: str, detail: str,
             headers: dict[str, str] | None = None, **extra: Any):
     body = {"type": f"https://napflow.example/problems/{code}", "title": title,
             "status": status, "detail": detail, "code": code, **extra}
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     response = Flask.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -129,6 +138,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_busy(error):
+        if timed_out(error):
+            log.warning("statement timeout: %s", error.orig)
+            return problem(503, "statement_timeout", "Service unavailable",
+                           "the database took too long to answer; retry shortly",
+                           {"Retry-After": "1"})
         log.warning("database unavailable: %s", error)
         return problem(503, "unavailable", "Service unavailable",
                        "the database is busy or unreachable; retry shortly",

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields
 
 from api.fields import Cursor, Pattern, iso3
 from api.schemas import TransitionDataSchema
+from runtime.logs import SANE_REQUEST_ID
 from workflow.access import MAX_ID
 from workflow.content import MeasureSchema, PeriodSchema, PlanContentSchema
 from workflow.terms import NON_BLANK_CHARACTER, Term, not_blank
@@ -37,7 +38,8 @@ CODES = {
     422: "`validation_error` (field errors in `errors`), `unknown_trigger`, `guard_failed` "
          "(unmet conditions in `reasons`) or `idempotency_key_reused`",
     428: "`precondition_required`: If-Match is missing",
-    503: "`unavailable`: the database is busy or unreachable; retry after Retry-After",
+    503: "`unavailable`: the database is busy or unreachable, or `statement_timeout`: it took "
+         "longer than NAPFLOW_STATEMENT_TIMEOUT; retry after Retry-After",
 }
 HEADERS = {
     401: {"WWW-Authenticate": {"description": "`Bearer realm=\"napflow\"`", "required": True,
@@ -45,6 +47,13 @@ HEADERS = {
     503: {"Retry-After": {"description": "Seconds to wait before retrying", "required": True,
                           "schema": {"type": "integer"}}},
 }
+# Every response carries the request's id. A request (or a proxy) may send its own in an
+# X-Request-ID header: it is kept when sane, else replaced (not documented as a parameter of
+# every operation: it is the transport's, like Traceparent, not the operation's).
+REQUEST_ID_HEADER = {"X-Request-ID": {
+    "description": "The request's id: the X-Request-ID the request sent, if 1 to 128 of "
+                   "`A-Za-z0-9._:/+=@-`, else a new UUID", "required": True,
+    "schema": {"type": "string", "pattern": f"^{SANE_REQUEST_ID.pattern}$"}}}
 ETAG = {"ETag": {"description": "The plan's entity tag, for If-Match", "required": True,
                  "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "The new plan's URL", "required": True,
@@ -67,7 +76,7 @@ def problem_response(status: HTTPStatus, schema: Any) -> dict[str, Any]:
     """A response component for an error status: problem+json with napflow's `code`."""
     description = status.phrase + (f": {CODES[status]}" if status in CODES else "")
     return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}},
-            **({"headers": HEADERS[status]} if status in HEADERS else {})}
+            "headers": {**REQUEST_ID_HEADER, **HEADERS.get(status, {})}}
 
 
 def if_match(required: bool) -> dict[str, Any]:
@@ -200,6 +209,8 @@ class RefusalsPlugin(BasePlugin):
             for status in statuses:
                 responses.setdefault(str(status), HTTPStatus(status).name)
             for status, response in responses.items():
+                if isinstance(response, dict):  # the others are refs to problem_response's
+                    response["headers"] = {**REQUEST_ID_HEADER, **response.get("headers", {})}
                 if isinstance(response, dict) and status.startswith("2"):
                     links = _links(path, method, status)
                     if links:

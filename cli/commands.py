@@ -32,15 +32,22 @@ CLI_ACTOR = "cli"
 
 
 def init_app(app: Flask) -> None:
+    from cli.config_commands import config_group
+
     for command in (init_db_command, db_group, demo_command, serve_command, users_group,
-                    audit_group):
+                    audit_group, config_group):
         app.cli.add_command(command)
 
 
 def main() -> None:
     """Console script `napflow`: the app's commands, as `flask --app app` would show them."""
     from app import create_app
+    from config import ConfigError, load_settings
 
+    try:
+        load_settings()  # a bad setting is one line here, not a traceback from create_app
+    except ConfigError as err:
+        sys.exit(f"napflow: {err}")
     FlaskGroup(create_app=create_app, help=__doc__).main(prog_name="napflow")
 
 
@@ -145,12 +152,21 @@ SCALE_SAMPLE = ("tha-drafter", "tha-customs", "tha-viewer", "committee", "audito
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn (the app `app.wsgi:app` is), bringing the schema to head
     first (as `napflow db upgrade`)."""
+    from app import serving_refusal
+    from runtime.logs import gunicorn_logger_class
+
+    refusal = serving_refusal(current_app)
+    if refusal:
+        raise click.ClickException(refusal)
     bring_to_head()
     db = _database()
     # Workers are forked from this process: they must not inherit its pooled connections.
     db.engine.dispose()
-    click.echo(f"napflow on http://{host}:{port} ({workers} workers)")
-    GunicornServer({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
+    click.echo(f"napflow on http://{host}:{port} ({workers} workers, "
+               f"{current_app.config['ENVIRONMENT']})")
+    # No gunicorn access log: napflow writes its own line per request (runtime/logs.py).
+    GunicornServer({"bind": f"{host}:{port}", "workers": workers, "logger_class":
+                    gunicorn_logger_class(current_app.config["LOG_FORMAT"])}).run()
 
 
 class GunicornServer(BaseApplication):

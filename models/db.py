@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import canonical_json
@@ -29,15 +29,19 @@ def json_text(value: Any) -> str:
     return text
 
 
-def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = 30.0, pool_size: int = 5,
+                statement_timeout: float = 0, lock_timeout: float = 0) -> Engine:
     """An engine for `url`; on SQLite, a transaction meant to write begins with BEGIN IMMEDIATE.
 
     pysqlite's own deferred BEGIN lets two writers both read, then fail on upgrade with
     "database is locked"; taking the write lock first makes them queue behind busy_timeout.
+    On PostgreSQL, `pool_size` connections are kept per process, and the timeouts (seconds,
+    0 for none) are set on each connection as it opens.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True,
+        return create_engine(with_timeouts(parsed, statement_timeout, lock_timeout),
+                             pool_size=pool_size, pool_pre_ping=True, future=True,
                              json_serializer=json_text)
     engine = create_engine(
         url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
@@ -60,6 +64,20 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def with_timeouts(url: URL, statement_timeout: float, lock_timeout: float) -> URL:
+    """`url` with PostgreSQL's statement_timeout and lock_timeout added to its libpq
+    `options` (after any it has, such as a search_path): the server applies them as each
+    connection starts, with no statement of ours on every checkout."""
+    # In whole milliseconds, at least 1: a 0 would mean "no limit".
+    settings = [f"-c {name}={max(1, round(value * 1000))}" for name, value in
+                (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout))
+                if value]
+    if not settings:
+        return url
+    options = " ".join(filter(None, [url.query.get("options"), *settings]))
+    return url.update_query_dict({"options": options})
 
 
 def create_schema(engine: Engine) -> None:

@@ -28,7 +28,11 @@ class Database:
 
 def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or f"sqlite:///{app.instance_path}/napflow.db"
-    engine = make_engine(url, busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"])
+    config = app.config
+    engine = make_engine(url, busy_timeout=config["SQLITE_BUSY_TIMEOUT"],
+                         pool_size=config["DB_POOL_SIZE"],
+                         statement_timeout=config["STATEMENT_TIMEOUT"],
+                         lock_timeout=config["LOCK_TIMEOUT"])
     app.extensions["napflow.db"] = Database(url, engine, make_session_factory(engine))
     # Per request, not per app context: a test (or a CLI command) may run several requests
     # inside one app context, and each must start from a fresh session.
@@ -66,6 +70,15 @@ def begin_write() -> Session:
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 BACKOFF_SECONDS = 0.02  # the first pause's upper bound; it doubles with each attempt...
 BACKOFF_CAP_SECONDS = 0.5  # ...up to this
+
+
+# PostgreSQL cancelled a statement that ran past `statement_timeout` (57014): running it again
+# would take as long, so the client is told at once (503) instead.
+TIMEOUT_SQLSTATE = "57014"
+
+
+def timed_out(err: DBAPIError) -> bool:
+    return getattr(err.orig, "sqlstate", None) == TIMEOUT_SQLSTATE
 
 
 def transient(err: DBAPIError) -> bool:

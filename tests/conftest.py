@@ -380,7 +380,7 @@ def tamper(engine) -> Callable[..., None]:
 # The longest tests, collected first: pytest-xdist (`make test`) hands tests out in collection
 # order, one at a time (--maxschedchunk 1), so a worker that drew a long one is not left
 # running it alone at the end while the other has finished.
-LONGEST_FIRST = ("tests/model/", "tests/fuzz/", "tests/crash/",
+LONGEST_FIRST = ("tests/model/", "tests/fuzz/", "tests/crash/", "tests/browser/",
                  "tests/api/test_generated_client.py")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from runtime.logs import current_request_id
 from web.security import is_page
 from workflow.errors import NapflowError
 
@@ -62,7 +63,7 @@ def render_error_page(error: BaseException):
         log.error("page %s %s failed", request.method, request.path, exc_info=error)
     title, advice = MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
     response = render_template("errors/error.html", title=title, advice=advice,
-                               status=status)
+                               status=status, request_id=current_request_id())
     headers = {}
     if isinstance(error, HTTPException):  # Allow on a 405, Retry-After on a 429...
         headers = {name: value for name, value in error.get_headers()

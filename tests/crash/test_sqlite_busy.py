@@ -126,7 +126,9 @@ def test_a_write_without_a_bearer_token_is_401_before_any_transaction(
                                        headers=headers, json={"trigger": "approve"})
                 assert (response.status_code, response.mimetype) == (
                     401, "application/problem+json"), (method, path, response.get_json())
-                assert response.get_json() == UNAUTHENTICATED
+                body = response.get_json()
+                assert body.pop("request_id") == response.headers["X-Request-ID"]
+                assert body == UNAUTHENTICATED
                 assert response.headers["WWW-Authenticate"] == 'Bearer realm="napflow"'
     finally:
         other_writer.release()

@@ -1,5 +1,6 @@
 """Signing in on the pages: who gets in, who is refused with which words, what is recorded."""
 
+import logging
 import re
 
 import pytest
@@ -141,3 +142,11 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(people, set_pa
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
         assert ("Secure" in cookie) is secure
+
+
+def test_the_request_log_names_the_signed_in_user(signed_in, caplog):
+    browser = signed_in("drafter")
+    caplog.set_level(logging.INFO, logger="napflow.request")
+    assert browser.get("/account").status_code == 200
+    [record] = [r for r in caplog.records if r.name == "napflow.request"]
+    assert (record.route, record.user, record.status) == ("/account", "drafter", 200)
