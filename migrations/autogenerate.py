@@ -19,7 +19,7 @@ RENDER_OPTIONS = {
 
 def options(dialect: str) -> dict:
     """RENDER_OPTIONS for a database of `dialect`: an index the models make on one database
-    only (Index.ddl_if: status_counts' covering index, PostgreSQL's) is not missing on the
+    only (Index.ddl_if: the two covering indexes 0005 makes on PostgreSQL) is not missing on the
     others. (Alembic reads no ddl_if itself; SQLAlchemy keeps it as `_ddl_if`.)"""
     def made_here(item, _name, _type, _reflected, _compare_to) -> bool:
         only = getattr(item, "_ddl_if", None)
