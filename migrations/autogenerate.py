@@ -15,3 +15,15 @@ RENDER_OPTIONS = {
     "compare_type": True,
     "process_revision_directives": _skip_empty,
 }
+
+
+def options(dialect: str) -> dict:
+    """RENDER_OPTIONS for a database of `dialect`: an index the models make on one database
+    only (Index.ddl_if: the two covering indexes 0005 makes on PostgreSQL) is not missing on the
+    others. (Alembic reads no ddl_if itself; SQLAlchemy keeps it as `_ddl_if`.)"""
+    def made_here(item, _name, _type, _reflected, _compare_to) -> bool:
+        only = getattr(item, "_ddl_if", None)
+        if only is None or only.dialect is None:
+            return True
+        return dialect in ((only.dialect,) if isinstance(only.dialect, str) else only.dialect)
+    return {**RENDER_OPTIONS, "include_object": made_here}

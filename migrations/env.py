@@ -3,7 +3,7 @@ inside napflow's own transaction, so a failed upgrade leaves the database as it 
 
 from alembic import context
 
-from migrations.autogenerate import RENDER_OPTIONS
+from migrations.autogenerate import options
 from models import Base
 
 connection = context.config.attributes.get("connection")
@@ -15,7 +15,8 @@ if connection is None or context.is_offline_mode():
     )
 
 context.configure(
-    connection=connection, target_metadata=Base.metadata, **RENDER_OPTIONS
+    connection=connection, target_metadata=Base.metadata,
+    **options(connection.dialect.name)
 )
 with context.begin_transaction():
     context.run_migrations()

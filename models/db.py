@@ -82,11 +82,11 @@ def with_timeouts(url: URL, statement_timeout: float, lock_timeout: float) -> UR
 
 def create_schema(engine: Engine) -> None:
     """The schema straight from the models (create_all, with the triggers their DDL events
-    add), stamped at the migrations' head: for the tests and benchmarks, which build many
-    databases (faster: 38 ms against 254 ms on SQLite, 264 against 453 on PostgreSQL, under
-    load). napflow's commands build and upgrade
-    a database by its migrations (runtime/schema.py); tests/migrations prove both give the
-    same schema, triggers and functions included."""
+    add), stamped at the migrations' head with the workflows' waiting roles copied in, as an
+    upgrade leaves it: for the tests and benchmarks, which build many databases (faster: 38
+    ms against 254 ms on SQLite, 264 against 453 on PostgreSQL, under load). napflow's
+    commands build and upgrade a database by its migrations (runtime/schema.py);
+    tests/migrations prove both give the same schema, triggers and functions included."""
     # Imported here: the migrations' environment imports the models.
     from runtime.schema import stamp_head
 

@@ -84,10 +84,11 @@ def recognise(items: frozenset[Item]) -> Revision:
     matches none, or holds part of the next revision as well (no napflow ever made that)."""
     known = revisions()
     matched = None
+    # Every revision is tried, not only up to the first the database lacks: a later one may
+    # drop what an earlier one made (0005 drops plan_counts, which 0003 made).
     for revision in known:
-        if not revision.structure <= items:
-            break
-        matched = revision
+        if revision.structure <= items:
+            matched = revision
     if matched is None:
         raise SchemaError(f"this database has tables but is not one napflow made: it lacks "
                           f"{_names(known[0].structure - items)}")

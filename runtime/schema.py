@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from migrations import LOCATION
 from models.db import WRITE_LOCK
+from models.status_counts import sync_waiting_roles
 
 # pg_advisory_xact_lock's key for schema changes: any fixed number unlikely to be another
 # application's ("napf" in ASCII).
@@ -34,6 +35,7 @@ class Upgraded:
     before: str | None  # the revision the database was at; None: no schema, or pre-Alembic
     after: str
     adopted: str | None  # a database made before migrations: the revision it was found at
+    recounted: bool = False  # the waiting roles' copy differed: every plan counted again
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -97,16 +99,32 @@ def upgrade(engine: Engine, target: str = "head") -> Upgraded:
             command.stamp(config(connection), adopted)
         command.upgrade(config(connection), target)
         after = current(connection)
+        recounted = after == head() and copy_waiting_roles(connection)
         connection.commit()
-    return Upgraded(before, after, adopted)
+    return Upgraded(before, after, adopted, recounted)
 
 
 def stamp_head(engine: Engine) -> None:
-    """Record that the database is at head without running anything: for a schema built from
-    the models (tests, benchmarks), which tests/migrations proves equal to head's."""
+    """Record that the database is at head without running a migration, and copy the waiting
+    roles in as an upgrade does: for a schema built from the models (tests, benchmarks),
+    which tests/migrations proves equal to head's."""
     with _locked(engine) as connection:
         command.stamp(config(connection), "head")
+        copy_waiting_roles(connection)
         connection.commit()
+
+
+def copy_waiting_roles(connection: Connection) -> bool:
+    """Make the database's copy of the roles each workflow state waits on (waiting_roles,
+    which status_counts' triggers read) the definitions' own, counting every plan again if
+    it differed; whether it did. Run at head, in the upgrade's transaction: a migration
+    cannot know the definitions (code that changes after it is written), so 0005 leaves the
+    copy empty and this fills it, and a release whose definitions changed refreshes it."""
+    from workflow.engine import default_registry  # the workflows import the models
+
+    return sync_waiting_roles(connection, {
+        (workflow.key, state, role) for workflow in default_registry()
+        for state in workflow.states for role in workflow.waiting_on(state)})
 
 
 def at_head(connection: Connection) -> bool:

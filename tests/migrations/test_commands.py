@@ -12,7 +12,9 @@ from tests.migrations.conftest import forget_migrations
 HEAD = schema.head()
 
 HISTORY = [
-    "0004 (head{current})  One-time form keys: a page form sent twice is answered with what "
+    "0005 (head{current})  /status's kept answer rows and overdue totals, written by the "
+    "database; plan_counts dropped.",
+    "0004{current}  One-time form keys: a page form sent twice is answered with what "
     "the first send made.",
     "0003{current}  Counts kept by triggers (/status) and review rounds' open flag "
     "(/reviews/overdue).",

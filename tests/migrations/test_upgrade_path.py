@@ -3,16 +3,17 @@ nothing lost, every chain still verifying, the counts and flags the later migrat
 equal to their recomputation, and the app writing on it afterwards."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from models import Plan, PlanCount
+from models import Plan, ReviewerAssignment, StatusCount, utcnow
 from models.db import make_session_factory, write_session
 from runtime import schema
-from tests.counts_check import drift
+from tests.counts_check import drift, recomputed_status
 from tests.migrations.conftest import copy_rows, rows, stamped
-from workflow import service, users
+from workflow import overview, service, users
 
 # The tables of the first migration whose rows the upgrade must leave exactly as they were.
 KEPT = ("plans", "content_versions", "audit_events", "reviews", "users", "grants",
@@ -40,7 +41,8 @@ def test_a_database_at_the_first_migration_is_upgraded_with_every_event_kept(
     assert f"{len(before['audit_events'])} event(s) verified" in verified.output
     with old.connect() as connection:
         assert drift(connection) == {}
-        assert connection.scalar(select(func.sum(PlanCount.count))) == 10
+        assert connection.scalar(select(func.sum(StatusCount.count)).where(
+            StatusCount.audience == "all", StatusCount.kind == "state")) == 10
         # the three plans in review: two rounds owed (THA, VNM), one decided
         flags = connection.execute(text("SELECT round_open FROM reviewer_assignments")).all()
         assert sorted(bool(flag) for (flag,) in flags).count(True) == 2
@@ -91,3 +93,34 @@ def test_two_upgrades_at_once_migrate_once(new_database, engines):
         done = list(pool.map(schema.upgrade, (first, second)))
     assert sorted(upgraded.before or "" for upgraded in done) == ["", schema.head()]
     assert {upgraded.after for upgraded in done} == {schema.head()}
+
+
+def test_a_database_at_0004_with_plans_gets_its_status_from_them(
+        lived_in, engine, new_database, engines, people):
+    """0005 makes /status's kept rows on a database holding plans and open rounds (one past
+    its due day), and the roles' copy that follows it in the same upgrade counts the plans
+    waiting on each role: /status is then its recomputation for every kind of caller."""
+    lived_in()
+    with engine.begin() as connection:  # a round fallen due two days ago
+        connection.execute(update(ReviewerAssignment).where(
+            ReviewerAssignment.id == select(func.min(ReviewerAssignment.id)).where(
+                ReviewerAssignment.round_open).scalar_subquery())
+            .values(due=utcnow().date() - timedelta(days=2)))
+    old = engines(new_database())
+    schema.upgrade(old, "0004")
+    copy_rows(engine, old)
+
+    done = schema.upgrade(old)
+    assert (done.before, done.after, done.recounted) == ("0004", schema.head(), True)
+    sessions = make_session_factory(old)
+    with old.connect() as connection:
+        assert drift(connection) == {}
+        assert "plan_counts" not in inspect(connection).get_table_names()
+    with sessions() as session:
+        for who in ("drafter", "vnm_viewer", "committee", "global_auditor", "reviewer"):
+            user = users.get_user(session, people[who].username)
+            found = overview.status(session, user, utcnow().date())
+            assert found == recomputed_status(session, user, utcnow().date()), who
+            assert found["plans"], who
+        auditor = users.get_user(session, people["global_auditor"].username)
+        assert overview.status(session, auditor, utcnow().date())["overdue"]

@@ -19,10 +19,11 @@ from models import (
     Base,
     ContentVersion,
     OpenReviewCount,
+    OpenReviewTotal,
     Plan,
-    PlanCount,
     Review,
     ReviewerAssignment,
+    StatusCount,
 )
 from models.audit import _SQLITE_GUARDS
 
@@ -30,7 +31,8 @@ Rows = dict[str, list[dict[str, Any]]]
 ALL_TABLES = frozenset(Base.metadata.tables)
 # What a sequence may change; the rest (users, grants, tokens...) is the cast's, set up once.
 PLAN_TABLES = frozenset({"plans", "content_versions", "reviewer_assignments", "reviews",
-                         "audit_events", "plan_counts", "open_review_counts"})
+                         "audit_events", "open_review_counts",
+                         "open_review_totals", "status_counts"})
 CAST_TABLES = ALL_TABLES - PLAN_TABLES
 
 
@@ -43,7 +45,8 @@ def forget_plans(engine: Engine) -> None:
             conn.execute(text("DROP TRIGGER audit_events_no_delete"))
         for statement in (delete(Review), delete(ReviewerAssignment), delete(ContentVersion),
                           delete(AuditEvent).where(AuditEvent.plan_id.is_not(None)),
-                          delete(Plan), delete(PlanCount), delete(OpenReviewCount)):
+                          delete(Plan), delete(OpenReviewCount),
+                          delete(OpenReviewTotal), delete(StatusCount)):
             conn.execute(statement)
         if engine.dialect.name == "sqlite":
             for ddl in _SQLITE_GUARDS:  # CREATE TRIGGER IF NOT EXISTS: both guards are back

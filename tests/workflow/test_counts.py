@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
-from models import Plan, ReviewerAssignment, User, utcnow
+from models import Plan, ReviewerAssignment, User, WaitingRole, utcnow
+from runtime import schema
+from runtime.schema import copy_waiting_roles
 from tests.conftest import SAMPLE_CONTENT
 from tests.counts_check import drift
 from workflow import service
@@ -239,8 +241,10 @@ def test_opposite_moves_lock_the_count_rows_in_one_order(engine):
 
     thread = threading.Thread(target=to_draft)
     try:  # whatever happens, no transaction is left holding rows (the schema's teardown)
-        holder.execute(text("SELECT count FROM plan_counts WHERE country = 'THA' AND "
-                            "state = 'draft' AND NOT committee FOR UPDATE"))
+        # draft's row for everyone: the lower of the two the move changes (the role rows
+        # stay: both states wait on the drafter)
+        holder.execute(text("SELECT count FROM status_counts WHERE audience = 'all' AND "
+                            "kind = 'state' AND country = 'THA' AND name = 'draft' FOR UPDATE"))
         thread.start()
         with engine.connect() as watcher:  # until the mover waits on a lock
             for _ in range(500):
@@ -259,3 +263,21 @@ def test_opposite_moves_lock_the_count_rows_in_one_order(engine):
     assert failures == []
     with engine.connect() as conn:
         assert drift(conn) == {}
+
+
+def test_new_waiting_roles_count_every_plan_again(make_plan, engine):
+    """The roles are the definitions': when the database's copy differs (the definitions
+    changed), an upgrade, even one with no migration to run, writes them and counts every
+    plan again, and only then."""
+    make_plan("national_approval")
+    make_plan("submitted", country="VNM")
+    with engine.begin() as conn:
+        conn.execute(delete(WaitingRole).where(WaitingRole.role == "approver"))
+        conn.execute(text("UPDATE status_counts SET count = 0 WHERE kind = 'state'"))
+        assert drift(conn) != {}
+    assert schema.upgrade(engine).recounted
+    with engine.connect() as conn:
+        assert drift(conn) == {}
+    assert not schema.upgrade(engine).recounted
+    with engine.begin() as conn:
+        assert not copy_waiting_roles(conn)

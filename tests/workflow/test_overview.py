@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import or_, select
 
 from models import AuditEvent, Plan, as_utc, isoformat, utcnow
+from models.db import write_session
+from tests.counts_check import recomputed_status
 from workflow import overview, service, tasks, users
 from workflow.engine import default_registry
 
@@ -173,3 +175,24 @@ def test_a_review_and_a_transition_on_one_plan_at_one_moment_page_review_first(
         second = tasks.my_tasks(session, user, today, after=first.next_after, limit=1)
         assert [t["kind"] for t in first.items + second.items] == ["review", "transition"]
         assert second.next_after is None
+
+
+def test_status_is_what_the_visible_plans_give_in_pythons_order(make_plan, session_factory,
+                                                               people):
+    """status() for every kind of caller, and for a Committee member who also sees one
+    country nationally (its plans counted once), is its recomputation from the plans the
+    caller sees (visible_plans), rows in Python's order, as the database wrote them."""
+    for state in STATES:
+        make_plan(state)
+        make_plan(state, country="VNM")
+    make_plan("submitted", country="VNM")
+    with write_session(session_factory) as session:
+        users.add_user(session, "test", "committee-and-tha", ["committee", "viewer:THA"])
+    names = [people[who].username for who in ["drafter", "vnm_viewer", "committee",
+                                               "global_auditor", "reviewer"]]
+    with session_factory() as session:
+        for name in [*names, "committee-and-tha"]:
+            user = users.get_user(session, name)
+            found = overview.status(session, user, utcnow().date())
+            assert found == recomputed_status(session, user, utcnow().date()), name
+            assert found["plans"], name
