@@ -1,6 +1,8 @@
 """Engines and sessions: SQLite in WAL mode with write locks taken up front, or PostgreSQL."""
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,7 +54,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, pool_size: int = 5,
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor, busy_timeout)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -64,6 +66,22 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, pool_size: int = 5,
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor, busy_timeout: float) -> None:
+    """Put the database file in WAL mode (it stays so). Turning a new file to WAL needs the
+    file to itself, and SQLite answers "database is locked" at once, without its busy
+    handler, while another connection holds a transaction on it (two servers starting on a
+    new file, one already migrating): try again until busy_timeout has passed."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def with_timeouts(url: URL, statement_timeout: float, lock_timeout: float) -> URL:

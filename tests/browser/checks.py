@@ -28,9 +28,8 @@ def _too_wide(page, width: int) -> list[str]:
     """At a narrow width, a page wider than the window, naming what sticks out."""
     if width >= 1000:
         return []
-    # Measured until the layout of the new width has settled (up to 3 s): on a loaded machine
-    # the first measure after a resize was once taken mid-way (587px wide, nothing sticking out);
-    # a page that really is too wide stays too wide.
+    # Measured until the layout of the new width has settled (up to 3 s): a page that really
+    # is too wide stays too wide.
     for _ in range(30):
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if scroll <= inner:
@@ -59,6 +58,10 @@ def look(page, name: str, js: bool = True) -> None:
     `name-<width>.png`. With JavaScript off, the reflow check alone, and no screenshot (the
     page is the one shown with it on, less the enhancements): axe's promise never settles
     in a page whose scripts are off."""
+    # A click that navigates returns once the new page has started loading (Playwright waits
+    # for the navigation to begin, not to end): until it has loaded, its document may still be
+    # empty (no documentElement; once measured half laid out, 587px wide at 320px).
+    page.wait_for_load_state("load")
     problems = []
     SCREENSHOTS.mkdir(exist_ok=True)
     for width in WIDTHS:
