@@ -56,6 +56,9 @@ def configure(level: str, fmt: str) -> None:
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # transitions logs each callback it runs at INFO (two lines per transition): chatter, not
+    # events (the audit log holds the transitions), which cost as much as the request's line.
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
 
 
 class NapflowHandler(logging.StreamHandler):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from runtime.logs import HEADER, formatter
+from runtime.logs import HEADER, configure, formatter
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -35,6 +35,19 @@ def test_a_request_makes_one_line_with_its_fields(client, people, make_plan, req
         "remote_addr": "127.0.0.1"}
     assert line["message"] == (f"GET /api/v1/plans/<int:plan_id> 200 "
                                f"{line['duration_ms']:.1f} ms")
+
+
+def test_a_transition_writes_the_request_line_alone(app, client, people, make_plan, caplog):
+    """Libraries' chatter (transitions' callbacks) is not logged at INFO: one line a request."""
+    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    plan_id = make_plan("stakeholder_review")
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    response = client.post(f"/api/v1/plans/{plan_id}/transitions",
+                           json={"trigger": "request_changes", "comment": "more on OP2"},
+                           headers=people["drafter"].headers)
+    assert response.status_code == 200, response.get_json()
+    assert [(r.name, r.levelname) for r in caplog.records] == [("napflow.request", "INFO")]
 
 
 def test_a_refused_request_is_logged_with_its_status_and_no_user(client, request_lines):
